@@ -1,0 +1,51 @@
+# The shop's two commands: `make run` and `make test`. Both install what they need.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+MANAGE := $(BIN)/python manage.py
+
+.PHONY: run test lint format install install-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements.txt requirements-test.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## run: install, migrate, load the demo shop, index it and serve it on http://$(HOST):$(PORT)
+run: export MPESA_BASE_URL ?= http://$(HOST):$(PORT)
+run: export MPESA_CALLBACK_BASE_URL ?= http://$(HOST):$(PORT)
+run: install
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_demo_shop
+	$(MANAGE) rebuild_index --noinput
+	$(MANAGE) shop_banner --url http://$(HOST):$(PORT)
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+## test: install the test tools and run the whole suite (lint, checks, pytest)
+test: install-test
+	$(BIN)/ruff check .
+	$(MANAGE) check
+	$(MANAGE) makemigrations --check --dry-run
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check .
+
+format: install-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var staticfiles db.sqlite3 db.sqlite3-*

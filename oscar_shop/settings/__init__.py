@@ -1,0 +1,1 @@
+"""Settings split by purpose: ``local`` (embedded run), ``test``, ``production``."""

@@ -1,0 +1,240 @@
+"""Settings shared by every way of running the shop.
+
+Everything that differs between machines is read from the environment (or a
+``.env`` file beside ``manage.py``) through django-environ; ``.env.example``
+documents each variable.
+"""
+
+from pathlib import Path
+
+import environ
+import oscar
+from django.utils.translation import gettext_lazy as _
+from oscar.defaults import *  # noqa: F403  (Oscar's documented way to take its defaults)
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# --- Core -----------------------------------------------------------------
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+ROOT_URLCONF = "oscar_shop.urls"
+WSGI_APPLICATION = "oscar_shop.wsgi.application"
+SITE_ID = 1
+
+# Oscar's migrations read this at run time: it must never change after the first migrate.
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+LANGUAGES = [("en-us", _("English"))]
+TIME_ZONE = "Africa/Nairobi"
+USE_I18N = True
+USE_TZ = True
+
+# --- Applications -----------------------------------------------------------
+
+OSCAR_FORKED_APPS = {
+    "oscar.apps.checkout.apps.CheckoutConfig": "apps.checkout.apps.CheckoutConfig",
+    "oscar.apps.payment.apps.PaymentConfig": "apps.payment.apps.PaymentConfig",
+    "oscar.apps.shipping.apps.ShippingConfig": "apps.shipping.apps.ShippingConfig",
+}
+
+INSTALLED_APPS = [OSCAR_FORKED_APPS.get(app, app) for app in oscar.INSTALLED_APPS] + [
+    "sorl.thumbnail",
+    "apps.shop.apps.ShopConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "oscar.apps.basket.middleware.BasketMiddleware",
+    "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.template.context_processors.i18n",
+                "django.contrib.messages.context_processors.messages",
+                "oscar.apps.search.context_processors.search_form",
+                "oscar.apps.checkout.context_processors.checkout",
+                "oscar.apps.communication.notifications.context_processors.notifications",
+                "oscar.core.context_processors.metadata",
+            ],
+        },
+    },
+]
+
+AUTHENTICATION_BACKENDS = [
+    "oscar.apps.customer.auth_backends.EmailBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_REDIRECT_URL = "/"
+
+# --- Database -----------------------------------------------------------------
+# SQLite by default (the embedded run); PostgreSQL when DATABASE_URL says postgres://.
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Oscar writes a counter row on every product view. Concurrent shoppers on
+    # SQLite need WAL, a busy timeout and transactions that take the write lock
+    # up front, or requests fail with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# --- Cache ------------------------------------------------------------------------
+# Local memory for the embedded run; Redis (REDIS_URL) wherever several workers run,
+# so they share one cache and one Daraja token.
+
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "oscar_shop",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "oscar-shop",
+        }
+    }
+
+# --- Static and media -------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media"))
+
+# --- Email --------------------------------------------------------------------------
+
+EMAIL_BACKEND = env(
+    "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="Duka la Nyumbani <shop@localhost>")
+OSCAR_FROM_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Search (Whoosh; Haystack's simple backend breaks Oscar's catalogue pages) ------
+
+HAYSTACK_CONNECTIONS = {
+    "default": {
+        "ENGINE": "haystack.backends.whoosh_backend.WhooshEngine",
+        "PATH": env("WHOOSH_INDEX_PATH", default=str(BASE_DIR / "var" / "whoosh_index")),
+        # The spelling suggester costs most of the search time; shoppers get none of it.
+        "INCLUDE_SPELLING": False,
+    },
+}
+
+# --- Thumbnails ---------------------------------------------------------------------
+# Thumbnail keys live in the cache (falling back to the database), so a warm page
+# never asks the database or the disk about an image.
+
+THUMBNAIL_KVSTORE = "sorl.thumbnail.kvstores.cached_db_kvstore.KVStore"
+THUMBNAIL_CACHE_TIMEOUT = 60 * 60 * 24 * 30
+THUMBNAIL_PRESERVE_FORMAT = True
+
+# --- Oscar: a shop in Kenya -------------------------------------------------------
+
+OSCAR_SHOP_NAME = env("SHOP_NAME", default="Duka la Nyumbani")
+OSCAR_SHOP_TAGLINE = env("SHOP_TAGLINE", default="Shop online, pay with M-Pesa")
+OSCAR_DEFAULT_CURRENCY = "KES"
+OSCAR_CURRENCY_FORMAT = {
+    "KES": {"format": "KSh\u00a0#,##0.##", "currency_digits": False},
+}
+OSCAR_URL_SCHEMA = env("SHOP_URL_SCHEME", default="http")
+OSCAR_ALLOW_ANON_CHECKOUT = True
+
+# Most Kenyan shoppers have no postcode: towns, counties and a phone number deliver.
+OSCAR_REQUIRED_ADDRESS_FIELDS = ("first_name", "last_name", "line1", "line4", "state", "country")
+
+OSCAR_INITIAL_ORDER_STATUS = "Pending payment"
+OSCAR_INITIAL_LINE_STATUS = "Pending payment"
+OSCAR_ORDER_STATUS_PIPELINE = {
+    "Pending payment": ("Paid", "Cancelled"),
+    "Paid": ("Being processed", "Cancelled"),
+    "Being processed": ("Shipped", "Cancelled"),
+    "Shipped": ("Complete",),
+    "Complete": (),
+    "Cancelled": (),
+}
+OSCAR_LINE_STATUS_PIPELINE = OSCAR_ORDER_STATUS_PIPELINE
+OSCAR_ORDER_STATUS_CASCADE = {status: status for status in OSCAR_ORDER_STATUS_PIPELINE}
+
+OSCAR_PRODUCTS_PER_PAGE = 24
+
+# --- M-Pesa (Daraja) ------------------------------------------------------------------
+# See .env.example. Daraja's public sandbox credentials are the embedded defaults; the
+# simulator accepts exactly what the shop is configured with.
+
+MPESA_ENVIRONMENT = env("MPESA_ENVIRONMENT", default="simulator")
+_MPESA_BASE_URLS = {
+    "simulator": "http://127.0.0.1:8000",
+    "sandbox": "https://sandbox.safaricom.co.ke",
+    "production": "https://api.safaricom.co.ke",
+}
+MPESA_BASE_URL = env("MPESA_BASE_URL", default=_MPESA_BASE_URLS.get(MPESA_ENVIRONMENT, ""))
+MPESA_CONSUMER_KEY = env("MPESA_CONSUMER_KEY", default="")
+MPESA_CONSUMER_SECRET = env("MPESA_CONSUMER_SECRET", default="")
+MPESA_SHORTCODE = env("MPESA_SHORTCODE", default="174379")
+MPESA_PASSKEY = env(
+    "MPESA_PASSKEY", default="bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
+)
+MPESA_TRANSACTION_TYPE = env("MPESA_TRANSACTION_TYPE", default="CustomerPayBillOnline")
+MPESA_TILL_NUMBER = env("MPESA_TILL_NUMBER", default="")
+MPESA_CALLBACK_BASE_URL = env("MPESA_CALLBACK_BASE_URL", default="http://127.0.0.1:8000")
+MPESA_CONNECT_TIMEOUT = env.float("MPESA_CONNECT_TIMEOUT", default=5.0)
+MPESA_READ_TIMEOUT = env.float("MPESA_READ_TIMEOUT", default=30.0)
+MPESA_C2B_PATH_SECRET = env("MPESA_C2B_PATH_SECRET", default="local-c2b-path")
+
+# --- Demo shop ------------------------------------------------------------------------
+
+DEMO_ADMIN_EMAIL = env("DEMO_ADMIN_EMAIL", default="admin@example.com")
+DEMO_ADMIN_PASSWORD = env("DEMO_ADMIN_PASSWORD", default="admin-local-only")
+
+# --- Logging ----------------------------------------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "line"},
+    },
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+    },
+}
