@@ -220,7 +220,18 @@ MPESA_C2B_PATH_SECRET = env("MPESA_C2B_PATH_SECRET", default="local-c2b-path")
 # --- Demo shop ------------------------------------------------------------------------
 
 DEMO_ADMIN_EMAIL = env("DEMO_ADMIN_EMAIL", default="admin@example.com")
-DEMO_ADMIN_PASSWORD = env("DEMO_ADMIN_PASSWORD", default="admin-local-only")
+# The banner printed by `make run` shows the password only while it is this local default.
+DEMO_ADMIN_PASSWORD_LOCAL_DEFAULT = "admin-local-only"
+DEMO_ADMIN_PASSWORD = env("DEMO_ADMIN_PASSWORD", default=DEMO_ADMIN_PASSWORD_LOCAL_DEFAULT)
+# Only the local and test settings let `load_demo_shop` write its demo data and staff user.
+SHOP_DEMO_ALLOWED = False
+
+# --- Shop -------------------------------------------------------------------------------
+
+# The Sites framework's domain: Oscar puts it in order emails and absolute links.
+SHOP_DOMAIN = env("SHOP_DOMAIN", default="127.0.0.1:8000")
+# Delivery is free from this basket total (KES, VAT included).
+SHOP_FREE_DELIVERY_THRESHOLD = env.int("SHOP_FREE_DELIVERY_THRESHOLD", default=5000)
 
 # --- Logging ----------------------------------------------------------------------------
 

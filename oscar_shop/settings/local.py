@@ -8,3 +8,4 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-only-insecure-secret-key-ch
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 MPESA_CONSUMER_KEY = MPESA_CONSUMER_KEY or "simulator-consumer-key"  # noqa: F405
 MPESA_CONSUMER_SECRET = MPESA_CONSUMER_SECRET or "simulator-consumer-secret"  # noqa: F405
+SHOP_DEMO_ALLOWED = True

@@ -1,0 +1,40 @@
+"""Which shipping methods a basket may use, by where it goes and what it costs."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from oscar.apps.shipping import repository
+from oscar.apps.shipping.methods import Base
+
+from apps.shipping.methods import CollectInStore, CountrywideCourier, FreeDelivery, NairobiDelivery
+from apps.shop.kenya import NAIROBI
+
+
+def free_delivery_threshold() -> Decimal:
+    """The basket total (KES, VAT included) from which delivery is free."""
+    return Decimal(str(settings.SHOP_FREE_DELIVERY_THRESHOLD))
+
+
+def is_nairobi(shipping_addr: Any) -> bool:
+    county = (getattr(shipping_addr, "state", "") or "").strip()
+    return county.casefold() == NAIROBI.casefold()
+
+
+class Repository(repository.Repository):
+    """Offers the methods that fit the basket and the address.
+
+    The first method is the default Oscar shows on the basket page before an
+    address is known, so the cheapest sensible delivery comes first.
+    """
+
+    def get_available_shipping_methods(
+        self, basket: Any, shipping_addr: Any = None, **kwargs: Any
+    ) -> list[Base]:
+        if basket.total_incl_tax >= free_delivery_threshold():
+            return [FreeDelivery(), CollectInStore()]
+        methods: list[Base] = []
+        if is_nairobi(shipping_addr):
+            methods.append(NairobiDelivery())
+        methods += [CountrywideCourier(), CollectInStore()]
+        return methods
