@@ -1,1 +1,171 @@
-from oscar.apps.payment.models import *
+"""Payment models: Oscar's (Source, SourceType, Transaction, ...) plus the M-Pesa records.
+
+Oscar's ``Source``/``Transaction`` rows carry the money of an order; the M-Pesa models
+below keep what happened on the wire: every STK push attempt with its state, and every
+raw callback body as it arrived. States only change through ``apps.payment.mpesa.services``.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class MpesaAttemptStatus(models.TextChoices):
+    CREATED = "created", _("Recorded, prompt not yet sent")
+    PENDING = "pending", _("Prompt sent, waiting for the customer")
+    UNCONFIRMED = "unconfirmed", _("Unconfirmed: Daraja did not answer in time")
+    SUCCEEDED = "succeeded", _("Paid")
+    FAILED = "failed", _("Failed")
+    REFUSED = "refused", _("Refused by Daraja (no prompt sent)")
+    EXPIRED = "expired", _("Expired without an answer")
+    REVIEW = "review", _("Money received, needs staff review")
+
+
+OPEN_ATTEMPT_STATUSES = (
+    MpesaAttemptStatus.CREATED,
+    MpesaAttemptStatus.PENDING,
+    MpesaAttemptStatus.UNCONFIRMED,
+)
+
+
+class MpesaPaymentAttempt(models.Model):
+    """One STK push: a PIN prompt sent (or attempted) to one phone for one order.
+
+    An order may have several attempts (the customer cancels, then tries again), but
+    never two open at once: a partial unique constraint guarantees it, so a double click
+    or two tabs cannot send two prompts for one order.
+    """
+
+    Status = MpesaAttemptStatus
+
+    order_number = models.CharField(_("Order number"), max_length=128, db_index=True)
+    order = models.ForeignKey(
+        "order.Order",
+        on_delete=models.PROTECT,
+        related_name="mpesa_attempts",
+        null=True,
+        blank=True,
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="mpesa_attempts",
+        null=True,
+        blank=True,
+    )
+    guest_email = models.EmailField(_("Guest email"), blank=True)
+    # The secret in the callback URL: Daraja signs nothing, so this is what proves a
+    # callback belongs to this attempt.
+    callback_token = models.CharField(max_length=64, unique=True, editable=False)
+    phone = models.CharField(_("Phone"), max_length=12)
+    amount = models.DecimalField(_("Amount requested"), max_digits=12, decimal_places=2)
+    status = models.CharField(
+        max_length=16, choices=MpesaAttemptStatus.choices, default=MpesaAttemptStatus.CREATED
+    )
+    merchant_request_id = models.CharField(max_length=100, blank=True)
+    checkout_request_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    result_code = models.CharField(_("Result code"), max_length=32, blank=True)
+    result_desc = models.CharField(_("Result description"), max_length=255, blank=True)
+    receipt_number = models.CharField(
+        _("M-Pesa receipt"), max_length=32, null=True, blank=True, unique=True
+    )
+    amount_paid = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    paid_phone = models.CharField(max_length=32, blank=True)
+    # True once this attempt's money is recorded on the order (Source debit, "Paid" event).
+    recorded_on_order = models.BooleanField(default=False)
+    needs_attention = models.BooleanField(_("Needs staff attention"), default=False)
+    attention_reason = models.CharField(max_length=255, blank=True)
+    request_body = models.JSONField(default=dict, blank=True)
+    response_body = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    last_queried_at = models.DateTimeField(null=True, blank=True)
+    query_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        app_label = "payment"
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("M-Pesa payment attempt")
+        verbose_name_plural = _("M-Pesa payment attempts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order_number"],
+                condition=Q(status__in=[s.value for s in OPEN_ATTEMPT_STATUSES]),
+                name="mpesa_one_open_attempt_per_order",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="mpesa_attempt_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"M-Pesa attempt {self.pk} for order {self.order_number} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_ATTEMPT_STATUSES
+
+    @property
+    def is_settled(self) -> bool:
+        return not self.is_open
+
+
+class MpesaCallback(models.Model):
+    """A callback body exactly as Daraja delivered it, stored before it is processed."""
+
+    class Outcome(models.TextChoices):
+        RECEIVED = "received", _("Received, not processed yet")
+        APPLIED = "applied", _("Applied")
+        DUPLICATE = "duplicate", _("Duplicate: nothing changed")
+        IGNORED = "ignored", _("Ignored")
+        REJECTED = "rejected", _("Rejected (malformed or mismatched)")
+        ERROR = "error", _("Processing error")
+
+    attempt = models.ForeignKey(
+        MpesaPaymentAttempt,
+        on_delete=models.PROTECT,
+        related_name="callbacks",
+        null=True,
+        blank=True,
+    )
+    token = models.CharField(max_length=64, blank=True, db_index=True)
+    body = models.TextField(blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.RECEIVED)
+    detail = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        app_label = "payment"
+        ordering = ["-received_at", "-pk"]
+        verbose_name = _("M-Pesa callback")
+        verbose_name_plural = _("M-Pesa callbacks")
+
+    def __str__(self) -> str:
+        return f"Callback {self.pk} ({self.outcome})"
+
+
+class MpesaAttemptEvent(models.Model):
+    """The timeline of an attempt: request, answer, callbacks, queries, status changes."""
+
+    attempt = models.ForeignKey(
+        MpesaPaymentAttempt, on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(max_length=32)
+    message = models.CharField(max_length=255, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        app_label = "payment"
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+from oscar.apps.payment.models import *  # noqa: E402

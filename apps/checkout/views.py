@@ -1,0 +1,302 @@
+"""Checkout with M-Pesa: the phone step, order-first placement, and the waiting page.
+
+Order first: "Place order and pay" records a payment attempt, sends the STK push and,
+once Daraja has accepted it (or could not say), places the order as "Pending payment".
+The customer then waits on a page that follows the attempt until the money arrives.
+"""
+
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.signing import BadSignature, Signer
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View, generic
+from oscar.apps.checkout import views as oscar_views
+from oscar.apps.payment.exceptions import RedirectRequired, UnableToTakePayment
+from oscar.core.loading import get_model
+
+from apps.payment.forms import MpesaPhoneForm
+from apps.payment.models import MpesaPaymentAttempt
+from apps.payment.mpesa import services
+from apps.payment.mpesa.messages import customer_message_for_result
+
+logger = logging.getLogger(__name__)
+
+Order = get_model("order", "Order")
+
+# Same signer as Oscar's Order.verification_hash(), so one hash opens both the waiting
+# page and Oscar's anonymous order-status page.
+_order_signer = Signer(salt="oscar.apps.order.Order")
+
+PAID_STATUSES = {"Paid", "Being processed", "Shipped", "Complete"}
+
+
+def order_access_hash(order_number: str) -> str:
+    return _order_signer.sign(order_number).rsplit(":", 1)[1]
+
+
+def waiting_page_url(order_number: str) -> str:
+    return reverse(
+        "checkout:mpesa-wait",
+        kwargs={"order_number": order_number, "hash": order_access_hash(order_number)},
+    )
+
+
+class PaymentDetailsView(oscar_views.PaymentDetailsView):
+    """Ask for the M-Pesa number, preview, then send the prompt and place the order."""
+
+    _mpesa_attempt = None
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx.setdefault("mpesa_form", self.get_mpesa_form())
+        order_total = ctx.get("order_total")
+        if order_total is not None:
+            ctx["mpesa_amount"] = services.mpesa_amount(order_total.incl_tax)
+        return ctx
+
+    def get_mpesa_form(self) -> MpesaPhoneForm:
+        return MpesaPhoneForm(initial={"phone": self.suggested_phone()})
+
+    def suggested_phone(self) -> str:
+        """The shipping address phone, else the number this customer paid from last."""
+        fields = self.checkout_session.new_shipping_address_fields() or {}
+        phone = fields.get("phone_number")
+        if phone:
+            return str(phone)
+        user = self.request.user
+        if user.is_authenticated:
+            last = user.mpesa_attempts.order_by("-created_at").values_list("phone", flat=True)
+            return last.first() or ""
+        return ""
+
+    def handle_payment_details_submission(self, request):
+        form = MpesaPhoneForm(request.POST)
+        if form.is_valid():
+            return self.render_preview(request, mpesa_form=form)
+        return self.render_payment_details(request, mpesa_form=form)
+
+    def handle_place_order_submission(self, request):
+        form = MpesaPhoneForm(request.POST)
+        if not form.is_valid():
+            return self.render_payment_details(request, mpesa_form=form)
+        submission = self.build_submission()
+        submission["payment_kwargs"]["mpesa_form"] = form
+        return self.submit(**submission)
+
+    def handle_payment(self, order_number, total, **kwargs):
+        form = kwargs["mpesa_form"]
+        try:
+            attempt = services.stk_push_initiate(
+                order_number=order_number,
+                amount=total.incl_tax,
+                phone=form.cleaned_data["phone"],
+                user=self.request.user,
+                guest_email=self.checkout_session.get_guest_email() or "",
+            )
+        except services.AttemptAlreadyOpen as exc:
+            # A double click or a second tab: the first submission is already paying.
+            raise RedirectRequired(waiting_page_url(order_number)) from exc
+        except services.PushRefused as exc:
+            raise UnableToTakePayment(str(exc)) from exc
+        self._mpesa_attempt = attempt
+        reference = attempt.checkout_request_id or ""
+        self.add_payment_source(
+            services.new_unplaced_order_source(
+                currency=total.currency, amount=attempt.amount, reference=reference
+            )
+        )
+        self.add_payment_event(services.EVENT_PROMPT_SENT, attempt.amount, reference=reference)
+
+    def handle_order_placement(self, order_number, *args, **kwargs):
+        try:
+            return super().handle_order_placement(order_number, *args, **kwargs)
+        except Exception:
+            if self._mpesa_attempt is not None:
+                services.attempt_flag(
+                    attempt=self._mpesa_attempt,
+                    reason=f"Prompt sent but order {order_number} could not be placed",
+                )
+            raise
+
+    def handle_successful_order(self, order):
+        # The confirmation email waits for the money: services send it on payment.
+        services.attempt_attach_order(attempt=self._mpesa_attempt, order=order)
+        self.checkout_session.flush()
+        self.request.session["checkout_order_id"] = order.id
+        response = redirect(waiting_page_url(order.number))
+        self.send_signal(self.request, response, order)
+        return response
+
+
+class ThankYouView(oscar_views.ThankYouView):
+    def get_context_data(self, *args, **kwargs):
+        ctx = super().get_context_data(*args, **kwargs)
+        ctx["mpesa_attempt"] = (
+            ctx["order"]
+            .mpesa_attempts.filter(status=MpesaPaymentAttempt.Status.SUCCEEDED)
+            .order_by("-settled_at")
+            .first()
+        )
+        return ctx
+
+
+# --- Waiting for the customer's PIN --------------------------------------------------------
+
+
+def payment_status(order_number: str) -> dict:
+    """What the waiting page shows, derived from the order and its latest attempt."""
+    order = Order.objects.filter(number=order_number).first()
+    attempt = (
+        MpesaPaymentAttempt.objects.filter(order_number=order_number)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if attempt is not None and order is not None:
+        services.attempt_refresh_from_daraja(attempt=attempt)
+        attempt.refresh_from_db()
+        order.refresh_from_db(fields=["status"])
+
+    status = {
+        "state": "starting",
+        "message": _("Sending the payment prompt to your phone…"),
+        "order_status": order.status if order else "",
+        "receipt": None,
+        "can_resend": False,
+        "phone": attempt.phone if attempt else "",
+        "amount": str(attempt.amount) if attempt else "",
+    }
+    if order is None or attempt is None:
+        return status
+    if order.status in PAID_STATUSES:
+        paid = order.mpesa_attempts.filter(status=MpesaPaymentAttempt.Status.SUCCEEDED).first()
+        status.update(
+            state="paid",
+            message=_("Payment received. Thank you!"),
+            receipt=paid.receipt_number if paid else None,
+        )
+    elif order.status == services.ORDER_CANCELLED:
+        status.update(
+            state="cancelled",
+            message=_("This order was cancelled because no payment arrived in time."),
+        )
+    elif attempt.status in (attempt.Status.CREATED, attempt.Status.PENDING):
+        status.update(state="waiting", message=_("Check your phone and enter your M-Pesa PIN."))
+    elif attempt.status == attempt.Status.UNCONFIRMED:
+        status.update(
+            state="unconfirmed",
+            can_resend=True,
+            message=_(
+                "M-Pesa did not confirm that the prompt was sent. If it appears on your "
+                "phone, enter your PIN; if nothing arrives, send the prompt again."
+            ),
+        )
+    elif attempt.status in (attempt.Status.SUCCEEDED, attempt.Status.REVIEW):
+        status.update(
+            state="review",
+            message=_(
+                "We received an M-Pesa payment that our staff need to check. "
+                "We will contact you shortly."
+            ),
+            receipt=attempt.receipt_number,
+        )
+    elif attempt.status == attempt.Status.EXPIRED:
+        status.update(
+            state="failed",
+            can_resend=True,
+            message=_("The prompt expired without an answer. Send it again when you are ready."),
+        )
+    else:
+        status.update(
+            state="failed",
+            can_resend=True,
+            message=(
+                customer_message_for_result(attempt.result_code, attempt.result_desc)
+                if attempt.status == attempt.Status.FAILED
+                else attempt.result_desc or _("M-Pesa could not send the prompt.")
+            ),
+        )
+    return status
+
+
+class OrderAccessMixin:
+    """Guests reach these pages only with the order's unguessable hash."""
+
+    def check_access(self, order_number: str, hash_: str) -> None:
+        try:
+            _order_signer.unsign(f"{order_number}:{hash_}")
+        except BadSignature as exc:
+            raise Http404 from exc
+
+
+class MpesaWaitingView(OrderAccessMixin, generic.TemplateView):
+    template_name = "oscar/checkout/mpesa_wait.html"
+
+    def get(self, request, *args, **kwargs):
+        self.check_access(kwargs["order_number"], kwargs["hash"])
+        self.status = payment_status(kwargs["order_number"])
+        if self.status["state"] == "paid" and self._is_own_checkout(kwargs["order_number"]):
+            return redirect("checkout:thank-you")
+        return super().get(request, *args, **kwargs)
+
+    def _is_own_checkout(self, order_number: str) -> bool:
+        order_id = self.request.session.get("checkout_order_id")
+        return bool(order_id) and Order.objects.filter(pk=order_id, number=order_number).exists()
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        number = kwargs["order_number"]
+        ctx.update(
+            order_number=number,
+            status=self.status,
+            order=Order.objects.filter(number=number).first(),
+            status_url=reverse("checkout:mpesa-status", kwargs=kwargs),
+            resend_url=reverse("checkout:mpesa-resend", kwargs=kwargs),
+            resend_form=MpesaPhoneForm(initial={"phone": self.status["phone"]}),
+            paybill_number=settings.MPESA_SHORTCODE,
+            show_paybill=settings.MPESA_C2B_ENABLED,
+            virtual_phone_url=(
+                "/daraja-sim/phone/" if settings.MPESA_ENVIRONMENT == "simulator" else ""
+            ),
+            poll_interval_ms=settings.MPESA_STATUS_POLL_MS,
+        )
+        return ctx
+
+
+class MpesaStatusView(OrderAccessMixin, View):
+    """JSON for the waiting page's polling; also asks Daraja when a callback is overdue."""
+
+    def get(self, request, order_number: str, hash: str):
+        self.check_access(order_number, hash)
+        status = payment_status(order_number)
+        if status["state"] == "paid":
+            status["redirect_url"] = reverse("checkout:thank-you")
+        response = JsonResponse(status)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class MpesaResendView(OrderAccessMixin, View):
+    """'Send the prompt again', optionally to another number: a new attempt, same order."""
+
+    def post(self, request, order_number: str, hash: str):
+        self.check_access(order_number, hash)
+        order = Order.objects.filter(number=order_number).first()
+        if order is None:
+            raise Http404
+        back = redirect(waiting_page_url(order_number))
+        form = MpesaPhoneForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, form.errors["phone"][0])
+            return back
+        try:
+            services.stk_push_resend(order=order, phone=form.cleaned_data["phone"])
+        except services.MpesaPaymentError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("A new prompt is on its way to your phone."))
+        return back

@@ -1,0 +1,752 @@
+"""The only code that changes M-Pesa payment state.
+
+Every road money takes — an STK callback, an STK Push Query answer, and later a Paybill
+confirmation or a staff "mark paid" — ends in :func:`attempt_settle`, which locks the
+attempt (and the order) and records the payment on Oscar's own models exactly once.
+
+Calls to Daraja happen outside database transactions: an attempt is committed before its
+prompt is sent, so a callback that arrives before the push's answer still finds it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from oscar.core.loading import get_class, get_model
+
+from apps.payment.models import (
+    OPEN_ATTEMPT_STATUSES,
+    MpesaAttemptEvent,
+    MpesaAttemptStatus,
+    MpesaCallback,
+    MpesaPaymentAttempt,
+)
+
+from . import gateway
+from .callbacks import CallbackParseError, StkCallback, parse_stk_callback
+from .phone import mask_phone
+from .rules import whole_shillings
+
+logger = logging.getLogger(__name__)
+
+Order = get_model("order", "Order")
+PaymentEventType = get_model("order", "PaymentEventType")
+PaymentEvent = get_model("order", "PaymentEvent")
+Source = get_model("payment", "Source")
+SourceType = get_model("payment", "SourceType")
+Transaction = get_model("payment", "Transaction")
+EventHandler = get_class("order.processing", "EventHandler")
+OrderDispatcher = get_class("order.utils", "OrderDispatcher")
+Dispatcher = get_class("communication.utils", "Dispatcher")
+
+Status = MpesaAttemptStatus
+
+SOURCE_TYPE_CODE = "mpesa"
+SOURCE_TYPE_NAME = "M-Pesa"
+EVENT_PROMPT_SENT = "M-Pesa prompt sent"
+EVENT_PAID = "Paid"
+ORDER_PENDING = "Pending payment"
+ORDER_PAID = "Paid"
+ORDER_CANCELLED = "Cancelled"
+ORDER_CANCELLED_EMAIL_CODE = "ORDER_PAYMENT_EXPIRED"
+
+
+class MpesaPaymentError(Exception):
+    """A payment could not be started; ``str(error)`` is fit to show the customer."""
+
+
+class PushRefused(MpesaPaymentError):
+    """Daraja did not accept the push (or it could not be reached): no prompt was sent."""
+
+
+class AttemptAlreadyOpen(MpesaPaymentError):
+    """Another prompt for this order is still open."""
+
+
+class ResendTooSoon(MpesaPaymentError):
+    def __init__(self, message: str, wait_seconds: int):
+        super().__init__(message)
+        self.wait_seconds = wait_seconds
+
+
+class OrderNotPayable(MpesaPaymentError):
+    """The order is no longer waiting for payment."""
+
+
+# --- Helpers ------------------------------------------------------------------------
+
+
+def daraja_client() -> gateway.DarajaClient:
+    return gateway.DarajaClient.from_settings()
+
+
+def mpesa_amount(total: Decimal) -> int:
+    """Whole shillings the phone is prompted for: the total rounded up to a shilling.
+
+    M-Pesa moves whole shillings only; the one place that turns a price into them.
+    """
+    return whole_shillings(Decimal(math.ceil(Decimal(total))))
+
+
+def callback_url_for(token: str) -> str:
+    base = settings.MPESA_CALLBACK_BASE_URL.rstrip("/")
+    return base + reverse("mpesa-stk-callback", kwargs={"token": token})
+
+
+def _record_event(
+    attempt: MpesaPaymentAttempt, kind: str, message: str = "", data=None, actor=None
+) -> None:
+    MpesaAttemptEvent.objects.create(
+        attempt=attempt, kind=kind, message=message[:255], data=data or {}, actor=actor
+    )
+
+
+def _log_extra(attempt: MpesaPaymentAttempt) -> dict:
+    return {
+        "order_number": attempt.order_number,
+        "checkout_request_id": attempt.checkout_request_id or "",
+        "phone": mask_phone(attempt.phone),
+    }
+
+
+def _mpesa_source_type():
+    source_type, _created = SourceType.objects.get_or_create(
+        code=SOURCE_TYPE_CODE, defaults={"name": SOURCE_TYPE_NAME}
+    )
+    return source_type
+
+
+def payment_event_type(name: str):
+    event_type, _created = PaymentEventType.objects.get_or_create(name=name)
+    return event_type
+
+
+def new_unplaced_order_source(*, currency: str, amount: Decimal, reference: str = ""):
+    """An unsaved Source for an order about to be placed, with the amount allocated."""
+    source = Source(source_type=_mpesa_source_type(), currency=currency, reference=reference)
+    source.amount_allocated = amount
+    source.create_deferred_transaction(Transaction.AUTHORISE, amount, reference)
+    return source
+
+
+# --- Starting a payment ---------------------------------------------------------------
+
+
+def stk_push_initiate(
+    *,
+    order_number: str,
+    amount: Decimal,
+    phone: str,
+    user=None,
+    guest_email: str = "",
+    order=None,
+) -> MpesaPaymentAttempt:
+    """Record an attempt, then send the STK push for it.
+
+    Returns the attempt: ``PENDING`` once Daraja accepted the push, ``UNCONFIRMED`` when
+    Daraja did not answer in time (the prompt may be on the phone; it is never re-sent
+    automatically). Raises ``PushRefused`` when no prompt was sent and
+    ``AttemptAlreadyOpen`` when another prompt for the order is still open.
+    """
+    charge = mpesa_amount(amount)
+    if user is not None and not getattr(user, "is_authenticated", False):
+        user = None
+    try:
+        with transaction.atomic():
+            attempt = MpesaPaymentAttempt.objects.create(
+                order_number=order_number,
+                order=order,
+                user=user,
+                guest_email=guest_email or "",
+                callback_token=secrets.token_urlsafe(32),
+                phone=phone,
+                amount=Decimal(charge),
+            )
+            _record_event(attempt, "created", f"Prompt for KES {charge} to {mask_phone(phone)}")
+    except IntegrityError as exc:
+        raise AttemptAlreadyOpen(
+            _("A payment prompt for this order is already open. Check your phone.")
+        ) from exc
+
+    try:
+        accepted = daraja_client().stk_push(
+            phone=phone,
+            amount=charge,
+            account_reference=order_number[:12],
+            description=f"Order {order_number}"[:13],
+            callback_url=callback_url_for(attempt.callback_token),
+        )
+    except (gateway.DarajaTimeout, gateway.DarajaInvalidResponse) as exc:
+        # The push may have reached Daraja and the phone: keep the attempt open so a
+        # late callback (its token is in the URL) can still settle it.
+        _attempt_mark_unconfirmed(attempt, exc)
+        return attempt
+    except gateway.DarajaError as exc:
+        _attempt_mark_refused(attempt, exc.error_code or "", exc.error_message or str(exc))
+        raise PushRefused(_push_refusal_message(exc)) from exc
+    except ValueError as exc:
+        _attempt_mark_refused(attempt, "invalid", str(exc))
+        raise PushRefused(str(exc)) from exc
+
+    with transaction.atomic():
+        attempt = MpesaPaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
+        attempt.merchant_request_id = accepted.merchant_request_id[:100]
+        attempt.checkout_request_id = attempt.checkout_request_id or accepted.checkout_request_id
+        attempt.request_body = accepted.request_body
+        attempt.response_body = accepted.raw
+        if attempt.status == Status.CREATED:
+            # A fast callback may already have settled it: never move a settled one back.
+            attempt.status = Status.PENDING
+        attempt.save()
+        _record_event(attempt, "accepted", accepted.customer_message, data=accepted.raw)
+    logger.info("STK push accepted", extra=_log_extra(attempt))
+    return attempt
+
+
+def _push_refusal_message(exc: gateway.DarajaError) -> str:
+    if isinstance(exc, gateway.DarajaConnectionError):
+        return _("We could not reach M-Pesa just now. No money was taken; please try again.")
+    if isinstance(exc, gateway.DarajaBusy):
+        return _("M-Pesa is busy right now. No money was taken; please try again in a minute.")
+    if isinstance(exc, gateway.DarajaAuthError):
+        return _(
+            "M-Pesa payments are unavailable at the moment. No money was taken; "
+            "please try again later or pay by Paybill."
+        )
+    if "PhoneNumber" in (exc.error_message or ""):
+        return _("M-Pesa did not accept this phone number. Check it and try again.")
+    return _("M-Pesa could not send the prompt (%(reason)s). No money was taken.") % {
+        "reason": exc.error_message or exc.error_code or _("unknown error")
+    }
+
+
+def _attempt_mark_unconfirmed(attempt: MpesaPaymentAttempt, exc: Exception) -> None:
+    with transaction.atomic():
+        attempt.refresh_from_db()
+        if attempt.status == Status.CREATED:
+            attempt.status = Status.UNCONFIRMED
+            attempt.result_desc = "Daraja did not confirm the push"[:255]
+            attempt.save(update_fields=["status", "result_desc", "updated_at"])
+        _record_event(attempt, "unconfirmed", str(exc))
+    logger.warning("STK push unconfirmed: %s", exc, extra=_log_extra(attempt))
+
+
+def _attempt_mark_refused(attempt: MpesaPaymentAttempt, code: str, message: str) -> None:
+    with transaction.atomic():
+        attempt.status = Status.REFUSED
+        attempt.result_code = code[:32]
+        attempt.result_desc = message[:255]
+        attempt.settled_at = timezone.now()
+        attempt.save(
+            update_fields=["status", "result_code", "result_desc", "settled_at", "updated_at"]
+        )
+        _record_event(attempt, "refused", f"{code} {message}")
+    logger.warning("STK push refused: %s %s", code, message, extra=_log_extra(attempt))
+
+
+def attempt_attach_order(*, attempt: MpesaPaymentAttempt, order) -> MpesaPaymentAttempt:
+    """Link the attempt to the order just placed for it.
+
+    If the customer was quicker than the order (the callback settled the attempt before
+    the order row existed), the payment is recorded on the order now.
+    """
+    with transaction.atomic():
+        attempt = MpesaPaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
+        attempt.order = order
+        attempt.save(update_fields=["order", "updated_at"])
+        if attempt.status == Status.SUCCEEDED and not attempt.recorded_on_order:
+            _record_payment_on_order(attempt)
+    return attempt
+
+
+def attempt_flag(*, attempt: MpesaPaymentAttempt, reason: str, actor=None) -> None:
+    """Mark an attempt for staff: its money (if any arrives) must not go unnoticed."""
+    with transaction.atomic():
+        attempt = MpesaPaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
+        attempt.needs_attention = True
+        attempt.attention_reason = reason[:255]
+        attempt.save(update_fields=["needs_attention", "attention_reason", "updated_at"])
+        _record_event(attempt, "needs_attention", reason, actor=actor)
+    logger.error("Attempt flagged: %s", reason, extra=_log_extra(attempt))
+
+
+def stk_push_resend(*, order, phone: str) -> MpesaPaymentAttempt:
+    """Send a new prompt for an unpaid order (the customer asked to try again)."""
+    if order.status != ORDER_PENDING:
+        raise OrderNotPayable(_("This order is no longer waiting for payment."))
+    now = timezone.now()
+    prompt_timeout = timedelta(seconds=settings.MPESA_PROMPT_TIMEOUT_SECONDS)
+    with transaction.atomic():
+        open_attempts = list(
+            MpesaPaymentAttempt.objects.select_for_update().filter(
+                order_number=order.number, status__in=OPEN_ATTEMPT_STATUSES
+            )
+        )
+        for attempt in open_attempts:
+            if attempt.status == Status.UNCONFIRMED or attempt.created_at < now - prompt_timeout:
+                attempt.status = Status.EXPIRED
+                attempt.settled_at = now
+                attempt.save(update_fields=["status", "settled_at", "updated_at"])
+                _record_event(attempt, "superseded", "Customer asked for a new prompt")
+            else:
+                raise AttemptAlreadyOpen(
+                    _("The last prompt is still open on your phone. Answer it, or wait a moment.")
+                )
+    spacing = settings.MPESA_RESEND_SPACING_SECONDS
+    if spacing:
+        last_same_phone = (
+            MpesaPaymentAttempt.objects.filter(order_number=order.number, phone=phone)
+            .exclude(status=Status.REFUSED)
+            .order_by("-created_at")
+            .first()
+        )
+        if last_same_phone is not None:
+            elapsed = (now - last_same_phone.created_at).total_seconds()
+            if elapsed < spacing:
+                wait = math.ceil(spacing - elapsed)
+                raise ResendTooSoon(
+                    _(
+                        "M-Pesa refuses a second prompt for the same amount within two "
+                        "minutes. Try again in %(seconds)s seconds, or use another number."
+                    )
+                    % {"seconds": wait},
+                    wait_seconds=wait,
+                )
+    source = order.sources.filter(source_type__code=SOURCE_TYPE_CODE).first()
+    amount = source.amount_allocated if source else order.total_incl_tax
+    return stk_push_initiate(
+        order_number=order.number,
+        order=order,
+        amount=amount,
+        phone=phone,
+        user=order.user,
+        guest_email=order.guest_email,
+    )
+
+
+# --- Settling: the one road money takes ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SettleInput:
+    success: bool
+    result_code: str
+    result_desc: str
+    receipt_number: str | None = None
+    amount_paid: Decimal | None = None
+    phone: str = ""
+    checkout_request_id: str | None = None
+    via: str = "callback"
+
+
+class SettleResult:
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    REVIEW = "review"
+    MISMATCH = "mismatch"
+
+
+def attempt_settle(*, attempt_id: int, outcome: SettleInput, actor=None) -> str:
+    """Apply an outcome (from a callback, a query, ...) to an attempt, exactly once.
+
+    Locks the attempt; a success records the payment on the order (locking it too).
+    A success is never downgraded by a later failure, and a repeated outcome is a no-op.
+    """
+    with transaction.atomic():
+        attempt = MpesaPaymentAttempt.objects.select_for_update().get(pk=attempt_id)
+        if (
+            outcome.checkout_request_id
+            and attempt.checkout_request_id
+            and outcome.checkout_request_id != attempt.checkout_request_id
+        ):
+            _record_event(
+                attempt,
+                "mismatch",
+                f"{outcome.via}: CheckoutRequestID {outcome.checkout_request_id} does not match",
+                actor=actor,
+            )
+            logger.warning("Outcome for another CheckoutRequestID", extra=_log_extra(attempt))
+            return SettleResult.MISMATCH
+        if outcome.checkout_request_id and not attempt.checkout_request_id:
+            attempt.checkout_request_id = outcome.checkout_request_id
+        if outcome.success:
+            result = _settle_success(attempt, outcome, actor)
+        else:
+            result = _settle_failure(attempt, outcome, actor)
+    logger.info("Attempt settled via %s: %s", outcome.via, result, extra=_log_extra(attempt))
+    return result
+
+
+def _settle_success(attempt: MpesaPaymentAttempt, outcome: SettleInput, actor) -> str:
+    if attempt.status in (Status.SUCCEEDED, Status.REVIEW):
+        if outcome.receipt_number and not attempt.receipt_number:
+            _attach_receipt(attempt, outcome.receipt_number)
+            return SettleResult.APPLIED
+        _record_event(attempt, "duplicate", f"{outcome.via}: success already recorded", actor=actor)
+        return SettleResult.DUPLICATE
+
+    attempt.result_code = outcome.result_code[:32]
+    attempt.result_desc = outcome.result_desc[:255]
+    attempt.amount_paid = outcome.amount_paid if outcome.amount_paid is not None else attempt.amount
+    attempt.paid_phone = outcome.phone[:32]
+    attempt.settled_at = timezone.now()
+    if outcome.amount_paid is not None and outcome.amount_paid != attempt.amount:
+        attempt.status = Status.REVIEW
+        attempt.needs_attention = True
+        attempt.attention_reason = (
+            f"Paid KES {outcome.amount_paid}, prompted for KES {attempt.amount}"
+        )
+        _save_with_receipt(attempt, outcome.receipt_number)
+        _record_event(attempt, "review", attempt.attention_reason, actor=actor)
+        return SettleResult.REVIEW
+
+    attempt.status = Status.SUCCEEDED
+    if not _save_with_receipt(attempt, outcome.receipt_number):
+        _record_event(attempt, "review", attempt.attention_reason, actor=actor)
+        return SettleResult.REVIEW
+    _record_event(
+        attempt,
+        "succeeded",
+        f"{outcome.via}: paid, receipt {outcome.receipt_number or 'not given'}",
+        actor=actor,
+    )
+    if attempt.order_id:
+        _record_payment_on_order(attempt)
+    return SettleResult.APPLIED
+
+
+def _save_with_receipt(attempt: MpesaPaymentAttempt, receipt: str | None) -> bool:
+    """Save the attempt with its receipt; a receipt already used elsewhere flags it."""
+    attempt.receipt_number = receipt or None
+    try:
+        with transaction.atomic():
+            attempt.save()
+    except IntegrityError:
+        attempt.receipt_number = None
+        attempt.status = Status.REVIEW
+        attempt.needs_attention = True
+        attempt.attention_reason = f"Receipt {receipt} is already recorded on another payment"
+        attempt.save()
+        return False
+    return True
+
+
+def _attach_receipt(attempt: MpesaPaymentAttempt, receipt: str) -> None:
+    """A success first learnt from a query (no receipt) gets its receipt from a callback."""
+    if not _save_with_receipt(attempt, receipt):
+        return
+    if attempt.recorded_on_order:
+        Transaction.objects.filter(
+            source__order_id=attempt.order_id,
+            source__source_type__code=SOURCE_TYPE_CODE,
+            txn_type=Transaction.DEBIT,
+            reference=attempt.checkout_request_id or "",
+        ).update(reference=receipt)
+        PaymentEvent.objects.filter(
+            order_id=attempt.order_id,
+            event_type__name=EVENT_PAID,
+            reference=attempt.checkout_request_id or "",
+        ).update(reference=receipt)
+    _record_event(attempt, "receipt", f"Receipt {receipt}")
+
+
+def _settle_failure(attempt: MpesaPaymentAttempt, outcome: SettleInput, actor) -> str:
+    if attempt.status in (Status.SUCCEEDED, Status.REVIEW):
+        _record_event(
+            attempt,
+            "ignored",
+            f"{outcome.via}: failure {outcome.result_code} after a recorded success",
+            actor=actor,
+        )
+        return SettleResult.IGNORED
+    if attempt.status in (Status.FAILED, Status.REFUSED):
+        _record_event(attempt, "duplicate", f"{outcome.via}: failure already recorded")
+        return SettleResult.DUPLICATE
+    attempt.status = Status.FAILED
+    attempt.result_code = outcome.result_code[:32]
+    attempt.result_desc = outcome.result_desc[:255]
+    attempt.settled_at = timezone.now()
+    attempt.save()
+    _record_event(
+        attempt,
+        "failed",
+        f"{outcome.via}: {outcome.result_code} {outcome.result_desc}",
+        actor=actor,
+    )
+    return SettleResult.APPLIED
+
+
+def _record_payment_on_order(attempt: MpesaPaymentAttempt) -> None:
+    """Debit the order's M-Pesa source, add the "Paid" event and move the order on.
+
+    Called with the attempt locked; locks the order. Money for an order that is no longer
+    waiting (already paid by another prompt, or cancelled) is kept and flagged for staff.
+    """
+    order = Order.objects.select_for_update().get(pk=attempt.order_id)
+    if order.status != ORDER_PENDING:
+        attempt.needs_attention = True
+        attempt.attention_reason = (
+            f"Order {order.number} was already {order.status.lower()}: refund or re-apply"
+        )
+        attempt.save(update_fields=["needs_attention", "attention_reason", "updated_at"])
+        _record_event(attempt, "needs_attention", attempt.attention_reason)
+        logger.warning("Payment for an order not waiting for one", extra=_log_extra(attempt))
+        return
+
+    reference = attempt.receipt_number or attempt.checkout_request_id or ""
+    amount = attempt.amount_paid or attempt.amount
+    source = order.sources.filter(source_type__code=SOURCE_TYPE_CODE).first()
+    if source is None:
+        source = Source.objects.create(
+            order=order, source_type=_mpesa_source_type(), currency=order.currency
+        )
+        source.allocate(amount, reference=reference)
+    source.debit(amount, reference=reference)
+    event = PaymentEvent.objects.create(
+        order=order, event_type=payment_event_type(EVENT_PAID), amount=amount, reference=reference
+    )
+    for line in order.lines.all():
+        event.line_quantities.create(line=line, quantity=line.quantity)
+    order.set_status(ORDER_PAID)
+    attempt.recorded_on_order = True
+    attempt.save(update_fields=["recorded_on_order", "updated_at"])
+    _record_event(attempt, "order_paid", f"Order {order.number} paid")
+    order_id = order.pk
+    transaction.on_commit(lambda: send_order_confirmation(order_id))
+
+
+# --- Callbacks --------------------------------------------------------------------------
+
+
+def stk_callback_store(*, token: str, body: bytes, remote_addr: str | None) -> MpesaCallback:
+    """Keep the raw body before anything else can go wrong."""
+    return MpesaCallback.objects.create(
+        token=token[:64],
+        body=body.decode("utf-8", errors="replace"),
+        remote_addr=remote_addr or None,
+    )
+
+
+def stk_callback_process(*, callback: MpesaCallback) -> str:
+    """Apply a stored callback to its attempt. Returns the callback's outcome."""
+    attempt = (
+        MpesaPaymentAttempt.objects.filter(callback_token=callback.token).only("pk").first()
+        if callback.token
+        else None
+    )
+    if attempt is None:
+        return _callback_outcome(callback, MpesaCallback.Outcome.REJECTED, "unknown token")
+    callback.attempt_id = attempt.pk
+    try:
+        parsed: StkCallback = parse_stk_callback(callback.body)
+    except CallbackParseError as exc:
+        return _callback_outcome(callback, MpesaCallback.Outcome.REJECTED, str(exc))
+    result = attempt_settle(
+        attempt_id=attempt.pk,
+        outcome=SettleInput(
+            success=parsed.is_success,
+            result_code=parsed.result_code,
+            result_desc=parsed.result_desc,
+            receipt_number=parsed.receipt_number,
+            amount_paid=parsed.amount,
+            phone=parsed.phone or "",
+            checkout_request_id=parsed.checkout_request_id,
+            via="callback",
+        ),
+    )
+    outcome = {
+        SettleResult.APPLIED: MpesaCallback.Outcome.APPLIED,
+        SettleResult.REVIEW: MpesaCallback.Outcome.APPLIED,
+        SettleResult.DUPLICATE: MpesaCallback.Outcome.DUPLICATE,
+        SettleResult.IGNORED: MpesaCallback.Outcome.IGNORED,
+        SettleResult.MISMATCH: MpesaCallback.Outcome.REJECTED,
+    }[result]
+    return _callback_outcome(callback, outcome, result)
+
+
+def _callback_outcome(callback: MpesaCallback, outcome: str, detail: str) -> str:
+    callback.outcome = outcome
+    callback.detail = detail[:255]
+    callback.save(update_fields=["attempt", "outcome", "detail"])
+    return outcome
+
+
+# --- Queries and reconciliation ----------------------------------------------------------
+
+
+def attempt_query_due(attempt: MpesaPaymentAttempt, now=None) -> bool:
+    now = now or timezone.now()
+    if attempt.status != Status.PENDING or not attempt.checkout_request_id:
+        return False
+    if attempt.created_at > now - timedelta(seconds=settings.MPESA_QUERY_AFTER_SECONDS):
+        return False
+    interval = timedelta(seconds=settings.MPESA_QUERY_INTERVAL_SECONDS)
+    return attempt.last_queried_at is None or attempt.last_queried_at <= now - interval
+
+
+def attempt_refresh_from_daraja(*, attempt: MpesaPaymentAttempt, force: bool = False) -> str | None:
+    """Ask Daraja (STK Push Query) how an open attempt ended, and settle it from the answer.
+
+    Throttled per attempt across all workers: a conditional update claims the query slot.
+    Returns the settle result, or None when nothing was asked or nothing is known yet.
+    """
+    now = timezone.now()
+    if not force and not attempt_query_due(attempt, now):
+        return None
+    if attempt.status != Status.PENDING or not attempt.checkout_request_id:
+        return None
+    interval = timedelta(seconds=0 if force else settings.MPESA_QUERY_INTERVAL_SECONDS)
+    claimed = (
+        MpesaPaymentAttempt.objects.filter(pk=attempt.pk, status=Status.PENDING)
+        .filter(Q(last_queried_at__isnull=True) | Q(last_queried_at__lte=now - interval))
+        .update(last_queried_at=now, query_count=attempt.query_count + 1)
+    )
+    if not claimed:
+        return None
+    try:
+        answer = daraja_client().stk_query(checkout_request_id=attempt.checkout_request_id)
+    except gateway.DarajaError as exc:
+        _record_event(attempt, "query_error", f"{exc.error_code or ''} {exc}".strip())
+        logger.warning("STK query failed: %s", exc, extra=_log_extra(attempt))
+        return None
+    _record_event(attempt, "query", f"{answer.state} {answer.result_code or ''}", data=answer.raw)
+    if answer.state == "pending":
+        return None
+    return attempt_settle(
+        attempt_id=attempt.pk,
+        outcome=SettleInput(
+            success=answer.state == "success",
+            result_code=answer.result_code or "",
+            result_desc=answer.result_desc,
+            checkout_request_id=answer.checkout_request_id or None,
+            via="query",
+        ),
+    )
+
+
+@dataclass
+class ReconcileReport:
+    queried: int = 0
+    settled: int = 0
+    expired_attempts: int = 0
+    cancelled_orders: int = 0
+
+
+def mpesa_reconcile(*, now=None) -> ReconcileReport:
+    """Settle open attempts from Daraja, then expire what nobody paid for.
+
+    Run from cron (``manage.py mpesa_reconcile``). Safe to run while callbacks arrive and
+    in several processes at once: every change goes through the locked services above.
+    """
+    now = now or timezone.now()
+    report = ReconcileReport()
+    pending = MpesaPaymentAttempt.objects.filter(
+        status=Status.PENDING, checkout_request_id__isnull=False
+    ).order_by("created_at")
+    for attempt in pending.iterator():
+        if not attempt_query_due(attempt, now):
+            continue
+        report.queried += 1
+        if attempt_refresh_from_daraja(attempt=attempt) is not None:
+            report.settled += 1
+
+    stale_before = now - timedelta(seconds=settings.MPESA_ATTEMPT_EXPIRY_SECONDS)
+    for attempt_id in MpesaPaymentAttempt.objects.filter(
+        status__in=OPEN_ATTEMPT_STATUSES, created_at__lt=stale_before
+    ).values_list("pk", flat=True):
+        if _attempt_expire(attempt_id, now):
+            report.expired_attempts += 1
+
+    unpaid_before = now - timedelta(minutes=settings.MPESA_ORDER_EXPIRY_MINUTES)
+    for order_id in Order.objects.filter(
+        status=ORDER_PENDING, date_placed__lt=unpaid_before
+    ).values_list("pk", flat=True):
+        if order_cancel_unpaid(order_id=order_id):
+            report.cancelled_orders += 1
+    return report
+
+
+def _attempt_expire(attempt_id: int, now) -> bool:
+    with transaction.atomic():
+        attempt = MpesaPaymentAttempt.objects.select_for_update().get(pk=attempt_id)
+        if not attempt.is_open:
+            return False
+        attempt.status = Status.EXPIRED
+        attempt.settled_at = now
+        attempt.save(update_fields=["status", "settled_at", "updated_at"])
+        _record_event(attempt, "expired", "No answer from M-Pesa in time")
+    return True
+
+
+def order_cancel_unpaid(*, order_id: int) -> bool:
+    """Cancel an order nobody paid for: release its stock and tell the customer."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status != ORDER_PENDING:
+            return False
+        open_or_paid = order.mpesa_attempts.select_for_update().filter(
+            status__in=[*OPEN_ATTEMPT_STATUSES, Status.SUCCEEDED, Status.REVIEW]
+        )
+        if open_or_paid.exists():
+            return False
+        order.set_status(ORDER_CANCELLED)
+        EventHandler().cancel_stock_allocations(order)
+        transaction.on_commit(lambda: send_order_cancelled(order.pk))
+    logger.info("Unpaid order cancelled", extra={"order_number": order.number})
+    return True
+
+
+# --- Customer emails ---------------------------------------------------------------------
+
+
+def _order_message_context(order) -> dict:
+    if order.user_id:
+        path = reverse("customer:order", kwargs={"order_number": order.number})
+    else:
+        path = reverse(
+            "customer:anon-order",
+            kwargs={"order_number": order.number, "hash": order.verification_hash()},
+        )
+    from django.contrib.sites.models import Site
+
+    site = Site.objects.get_current()
+    return {
+        "user": order.user or AnonymousUser(),
+        "order": order,
+        "lines": order.lines.all(),
+        "status_path": path,
+        "status_url": f"{settings.OSCAR_URL_SCHEMA}://{site.domain}{path}",
+        "receipt_numbers": [
+            a.receipt_number for a in order.mpesa_attempts.all() if a.receipt_number
+        ],
+    }
+
+
+def send_order_confirmation(order_id: int) -> None:
+    """The order confirmation, sent once the payment has arrived (not when placed)."""
+    order = Order.objects.get(pk=order_id)
+    OrderDispatcher(logger=logger).send_order_placed_email_for_user(
+        order, _order_message_context(order)
+    )
+
+
+def send_order_cancelled(order_id: int) -> None:
+    order = Order.objects.get(pk=order_id)
+    dispatcher = OrderDispatcher(logger=logger)
+    messages = dispatcher.dispatcher.get_messages(
+        ORDER_CANCELLED_EMAIL_CODE, _order_message_context(order)
+    )
+    dispatcher.dispatch_order_messages(order, messages, ORDER_CANCELLED_EMAIL_CODE)

@@ -1,0 +1,120 @@
+"""Fixtures for the M-Pesa services: a pending order and a scripted Daraja at the boundary."""
+
+import itertools
+from decimal import Decimal
+
+import pytest
+from oscar.test.factories import create_order, create_product, create_stockrecord
+from oscar.core.loading import get_class, get_model
+
+from apps.payment.mpesa import gateway, services
+
+Basket = get_model("basket", "Basket")
+Default = get_class("partner.strategy", "Default")
+
+_ids = itertools.count(1)
+
+
+class ScriptedDaraja:
+    """Daraja's answers, scripted per test. Only the HTTP boundary is replaced here;
+    the flow tests talk to the real simulator over HTTP."""
+
+    def __init__(self):
+        self.pushes: list[dict] = []
+        self.queries: list[str] = []
+        self.push_error: Exception | None = None
+        self.query_answer: gateway.StkQueryResult | Exception | None = None
+
+    def stk_push(self, *, phone, amount, account_reference, description, callback_url):
+        self.pushes.append(
+            {
+                "phone": phone,
+                "amount": amount,
+                "account_reference": account_reference,
+                "description": description,
+                "callback_url": callback_url,
+            }
+        )
+        if self.push_error is not None:
+            raise self.push_error
+        n = next(_ids)
+        return gateway.StkPushAccepted(
+            merchant_request_id=f"mr-{n}",
+            checkout_request_id=f"ws_CO_TEST{n:06d}",
+            response_code="0",
+            response_description="Success. Request accepted for processing",
+            customer_message="Success. Request accepted for processing",
+            request_body={"Password": "***", "Amount": amount},
+            raw={"ResponseCode": "0", "CheckoutRequestID": f"ws_CO_TEST{n:06d}"},
+        )
+
+    def stk_query(self, *, checkout_request_id):
+        self.queries.append(checkout_request_id)
+        if isinstance(self.query_answer, Exception):
+            raise self.query_answer
+        return self.query_answer
+
+
+@pytest.fixture
+def daraja(monkeypatch):
+    scripted = ScriptedDaraja()
+    monkeypatch.setattr(services, "daraja_client", lambda: scripted)
+    return scripted
+
+
+def query_answer(state: str, code: str | None, checkout_request_id: str = ""):
+    return gateway.StkQueryResult(
+        state=gateway.StkQueryState(state),
+        result_code=code,
+        result_desc="scripted",
+        checkout_request_id=checkout_request_id,
+        raw={"ResultCode": code},
+    )
+
+
+@pytest.fixture
+def pending_order(db):
+    """A guest order for KES 1,250 waiting for payment, with two units allocated."""
+    product = create_product(title="Kikoy beach towel")
+    create_stockrecord(product, price=Decimal("1250.00"), num_in_stock=10, currency="KES")
+    basket = Basket.objects.create()
+    basket.strategy = Default()
+    basket.add_product(product, quantity=1)
+    order = create_order(
+        number="100777",
+        basket=basket,
+        guest_email="wanjiku@example.com",
+        status=services.ORDER_PENDING,
+    )
+    return order
+
+
+def initiate(order, phone="254712345678"):
+    attempt = services.stk_push_initiate(
+        order_number=order.number,
+        amount=order.total_incl_tax,
+        phone=phone,
+        guest_email=order.guest_email,
+    )
+    return services.attempt_attach_order(attempt=attempt, order=order)
+
+
+def success(attempt, receipt="NLJ7RT61SV", amount=None, checkout_request_id=None):
+    return services.SettleInput(
+        success=True,
+        result_code="0",
+        result_desc="The service request is processed successfully.",
+        receipt_number=receipt,
+        amount_paid=attempt.amount if amount is None else amount,
+        phone="254712345678",
+        checkout_request_id=checkout_request_id or attempt.checkout_request_id,
+    )
+
+
+def failure(attempt, code="1032", desc="Request cancelled by user"):
+    return services.SettleInput(
+        success=False,
+        result_code=code,
+        result_desc=desc,
+        checkout_request_id=attempt.checkout_request_id,
+    )
