@@ -4,8 +4,8 @@ import itertools
 from decimal import Decimal
 
 import pytest
-from oscar.test.factories import create_order, create_product, create_stockrecord
 from oscar.core.loading import get_class, get_model
+from oscar.test.factories import create_order, create_product, create_stockrecord
 
 from apps.payment.mpesa import gateway, services
 

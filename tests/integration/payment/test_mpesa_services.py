@@ -118,7 +118,9 @@ class TestSettle:
         assert debit.amount == Decimal("1250") and debit.reference == "NLJ7RT61SV"
         source = pending_order.sources.get()
         assert source.amount_debited == source.amount_allocated == Decimal("1250")
-        assert PaymentEvent.objects.filter(order=pending_order, event_type__name="Paid").count() == 1
+        assert (
+            PaymentEvent.objects.filter(order=pending_order, event_type__name="Paid").count() == 1
+        )
         assert [m.to for m in mail.outbox] == [["wanjiku@example.com"]]
 
     def test_a_duplicate_success_changes_nothing(
