@@ -43,6 +43,9 @@ OSCAR_FORKED_APPS = {
     "oscar.apps.checkout.apps.CheckoutConfig": "apps.checkout.apps.CheckoutConfig",
     "oscar.apps.payment.apps.PaymentConfig": "apps.payment.apps.PaymentConfig",
     "oscar.apps.shipping.apps.ShippingConfig": "apps.shipping.apps.ShippingConfig",
+    "oscar.apps.search.apps.SearchConfig": "apps.search.apps.SearchConfig",
+    "oscar.apps.catalogue.apps.CatalogueConfig": "apps.catalogue.apps.CatalogueConfig",
+    "oscar.apps.customer.apps.CustomerConfig": "apps.customer.apps.CustomerConfig",
 }
 
 INSTALLED_APPS = [OSCAR_FORKED_APPS.get(app, app) for app in oscar.INSTALLED_APPS] + [

@@ -1,0 +1,119 @@
+"""The catalogue pages run a fixed, small number of SQL queries, however many products show.
+
+Stock Oscar runs a query (plus six prefetches) per product on listing pages: ~150 for a
+page of 24. Here a page of 5 and a page of 24 products (of 30) cost the same, warm, with
+thumbnails of every product's image on the page.
+"""
+
+import re
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from tests.performance.conftest import Catalogue
+
+# Budgets for a warm page (the second request; the first generates thumbnails). They hold
+# whatever the number of products: the equality with 5 and 30 products is asserted too.
+LISTING_BUDGET = 10  # 4 for the products (with stock, images, variants), 4 for the menus
+CATEGORY_BUDGET = 12  # the listing's, plus reading the category
+SEARCH_BUDGET = 8  # the listing's, less the category sidebar
+PRODUCT_BUDGET = 18  # product + relations, view counter, breadcrumbs, reviews, recently viewed
+
+THUMBNAIL = re.compile(r'<img src="/media/cache/[^"]+"')
+VARIANT_LINK = re.compile(r'<a href="/catalogue/size-\d+_\d+/">')
+
+
+def warm_query_count(client: Client, url: str) -> tuple[int, str]:
+    """Queries run by the second request for ``url``, and the page it rendered."""
+    assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+def assert_same_for_5_and_30_products(
+    catalogue: Catalogue, client: Client, url_for, budget: int, pods_with: int, pods_full: int
+) -> None:
+    catalogue.add_products(5)
+    few_queries, few_page = warm_query_count(client, url_for(catalogue))
+    catalogue.add_products(25)
+    many_queries, many_page = warm_query_count(client, url_for(catalogue))
+
+    # Every product pod on the page shows a real thumbnail, not Oscar's missing image.
+    assert len(THUMBNAIL.findall(few_page)) == pods_with
+    assert len(THUMBNAIL.findall(many_page)) == pods_full
+    assert "KSh" in many_page
+    assert few_queries == many_queries, (few_queries, many_queries)
+    assert many_queries <= budget, many_queries
+
+
+def test_catalogue_listing_queries_do_not_grow_with_products(catalogue, client):
+    assert_same_for_5_and_30_products(
+        catalogue, client, lambda c: "/catalogue/", LISTING_BUDGET, pods_with=5, pods_full=24
+    )
+
+
+def test_category_page_queries_do_not_grow_with_products(catalogue, client):
+    assert_same_for_5_and_30_products(
+        catalogue,
+        client,
+        lambda c: c.category.get_absolute_url(),
+        CATEGORY_BUDGET,
+        pods_with=5,
+        pods_full=24,
+    )
+
+
+def test_search_results_queries_do_not_grow_with_products(catalogue, client):
+    assert_same_for_5_and_30_products(
+        catalogue, client, lambda c: "/search/?q=jiko", SEARCH_BUDGET, pods_with=5, pods_full=24
+    )
+
+
+def test_product_page_queries_do_not_grow_with_products_or_browsing_history(catalogue, client):
+    """The product page also shows up to six recently viewed products as pods."""
+
+    def product_page_after_browsing(c: Catalogue) -> str:
+        for product in c.products:
+            assert client.get(product.get_absolute_url()).status_code == 200
+        return c.products[0].get_absolute_url()
+
+    # With 5 products the page shows its own image and 4 recently viewed ones; with 30,
+    # its own and the 6 most recently viewed.
+    assert_same_for_5_and_30_products(
+        catalogue, client, product_page_after_browsing, PRODUCT_BUDGET, pods_with=5, pods_full=7
+    )
+
+
+def test_parent_product_page_queries_do_not_grow_with_variants(catalogue, client):
+    """A parent's page lists its variants, each priced and checked for stock."""
+    parent = catalogue.add_products(1)[0]
+    parent.structure = parent.PARENT
+    parent.save()
+    parent.stockrecords.all().delete()
+
+    def add_variants(count: int) -> None:
+        for _ in range(count):
+            number = parent.children.count() + 1
+            child = type(parent).objects.create(
+                structure=parent.CHILD, parent=parent, title=f"Size {number}", upc=f"CH-{number}"
+            )
+            child.stockrecords.create(
+                partner=catalogue.partner,
+                partner_sku=f"CH-{number}",
+                price_currency="KES",
+                price=1000 + number,
+                num_in_stock=5,
+            )
+
+    add_variants(2)
+    few_queries, few_page = warm_query_count(client, parent.get_absolute_url())
+    add_variants(4)
+    many_queries, many_page = warm_query_count(client, parent.get_absolute_url())
+
+    assert len(VARIANT_LINK.findall(few_page)) == 2
+    assert len(VARIANT_LINK.findall(many_page)) == 6
+    assert few_queries == many_queries, (few_queries, many_queries)
+    assert many_queries <= PRODUCT_BUDGET, many_queries
