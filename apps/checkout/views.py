@@ -23,6 +23,7 @@ from apps.payment.forms import MpesaPhoneForm
 from apps.payment.models import MpesaPaymentAttempt
 from apps.payment.mpesa import services
 from apps.payment.mpesa.messages import customer_message_for_result
+from apps.payment.mpesa.phone import InvalidPhoneNumber, normalise_phone
 
 logger = logging.getLogger(__name__)
 
@@ -63,16 +64,20 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
         return MpesaPhoneForm(initial={"phone": self.suggested_phone()})
 
     def suggested_phone(self) -> str:
-        """The shipping address phone, else the number this customer paid from last."""
+        """The shipping address phone, else the number this customer paid from last.
+
+        Shown the way Kenyans write it (``0712345678``); the form normalises it again.
+        """
         fields = self.checkout_session.new_shipping_address_fields() or {}
-        phone = fields.get("phone_number")
-        if phone:
-            return str(phone)
+        phone = str(fields.get("phone_number") or "")
         user = self.request.user
-        if user.is_authenticated:
+        if not phone and user.is_authenticated:
             last = user.mpesa_attempts.order_by("-created_at").values_list("phone", flat=True)
-            return last.first() or ""
-        return ""
+            phone = last.first() or ""
+        try:
+            return "0" + normalise_phone(phone)[3:]
+        except InvalidPhoneNumber:
+            return ""
 
     def handle_payment_details_submission(self, request):
         form = MpesaPhoneForm(request.POST)

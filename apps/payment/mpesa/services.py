@@ -160,6 +160,7 @@ def stk_push_initiate(
     automatically). Raises ``PushRefused`` when no prompt was sent and
     ``AttemptAlreadyOpen`` when another prompt for the order is still open.
     """
+    order_number = str(order_number)  # Oscar generates it as an int
     charge = mpesa_amount(amount)
     if user is not None and not getattr(user, "is_authenticated", False):
         user = None

@@ -1,0 +1,86 @@
+"""Checkout flows against the Daraja simulator over real HTTP.
+
+The shop's pages are driven in-process (WebTest); every Daraja call goes over HTTP to the
+simulator served by Django's live server, and the simulator's callbacks come back over HTTP
+to the shop's callback URL on that same server.
+"""
+
+import time
+
+import pytest
+from django.core import mail
+from oscar.core.loading import get_model
+
+from apps.payment.models import MpesaPaymentAttempt
+from tests.functional.storefront.conftest import catalogue  # noqa: F401  (shared fixture)
+from tests.functional.storefront.test_guest_checkout import (
+    add_to_basket,
+    fill_kenyan_address,
+    give_guest_email,
+)
+
+Order = get_model("order", "Order")
+Transaction = get_model("payment", "Transaction")
+
+SUCCESS = "0708374149"
+
+
+@pytest.fixture
+def daraja_simulator(live_server, settings):
+    settings.MPESA_BASE_URL = live_server.url
+    settings.MPESA_CALLBACK_BASE_URL = live_server.url
+    settings.MPESA_QUERY_AFTER_SECONDS = 30
+    settings.MPESA_RESEND_SPACING_SECONDS = 0
+    return live_server
+
+
+def wait_until(condition, timeout: float = 15.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def wait_for_attempt(order_number: str, *statuses) -> MpesaPaymentAttempt:
+    def settled():
+        return (
+            MpesaPaymentAttempt.objects.filter(order_number=order_number, status__in=statuses)
+            .order_by("-created_at")
+            .first()
+        )
+
+    return wait_until(settled, what=f"an attempt in {statuses}")
+
+
+def to_payment_details(app, product, shipping=True):
+    add_to_basket(app, product)
+    response = give_guest_email(app) if shipping is not None else app.get("/checkout/")
+    while response.status_code == 302:
+        response = response.follow()
+    if response.request.path == "/checkout/shipping-address/":
+        response = fill_kenyan_address(response).follow()
+    if response.request.path == "/checkout/shipping-method/":
+        form = next(f for f in response.forms.values() if "method_code" in f.fields)
+        response = form.submit().maybe_follow()
+    assert response.request.path == "/checkout/payment-details/", response.request.path
+    return response
+
+
+def place_order_and_pay(app, payment_page, phone=SUCCESS):
+    form = payment_page.forms["mpesa_phone_form"]
+    form["phone"] = phone
+    preview = form.submit()
+    assert preview.status_code == 200, preview.text[:500]
+    assert "Place order and pay" in preview
+    return preview.forms["place_order_form"].submit()
+
+
+def debits(order):
+    return Transaction.objects.filter(source__order=order, txn_type=Transaction.DEBIT)
+
+
+def emails_to(address: str):
+    return [m for m in mail.outbox if address in m.to]
