@@ -1,0 +1,22 @@
+from typing import Any
+
+from django.views.generic import TemplateView
+
+from apps.shop import selectors
+
+
+class HomeView(TemplateView):
+    """The storefront's front page: who we are, featured products, the departments.
+
+    Oscar's own home URL only redirects to the catalogue; shoppers arriving from a
+    link or an SMS deserve a page that says what the shop is and that it takes M-Pesa.
+    """
+
+    template_name = "oscar/shop/home.html"
+    featured_limit = 8
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["featured_products"] = selectors.featured_products(limit=self.featured_limit)
+        context["categories"] = selectors.top_level_categories()
+        return context
