@@ -202,3 +202,20 @@ def test_the_waiting_page_needs_the_orders_secret_hash(django_app, catalogue, da
     assert django_app.get(forged, expect_errors=True).status_code == 404
     assert django_app.get(forged + "status/", expect_errors=True).status_code == 404
     assert django_app.get(waiting_url).status_code in (200, 302)
+
+
+def test_placing_the_order_twice_sends_one_prompt_and_makes_one_order(
+    django_app, catalogue, daraja_simulator
+):
+    payment_page = to_payment_details(django_app, catalogue.kettle)
+    form = payment_page.forms["mpesa_phone_form"]
+    form["phone"] = "0799 123 456"
+    place_order_form = form.submit().forms["place_order_form"]
+
+    first = place_order_form.submit()
+    second = place_order_form.submit()  # the back button, or a second tab
+
+    assert first.status_code == 302 and "/checkout/pay/" in first["Location"]
+    assert second.status_code == 302
+    assert Order.objects.count() == 1
+    assert MpesaPaymentAttempt.objects.count() == 1
