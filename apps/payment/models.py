@@ -23,6 +23,11 @@ class MpesaAttemptStatus(models.TextChoices):
     REVIEW = "review", _("Money received, needs staff review")
 
 
+class MpesaChannel(models.TextChoices):
+    STK_PUSH = "stk", _("STK push")
+    PAYBILL = "paybill", _("Paybill (C2B)")
+
+
 OPEN_ATTEMPT_STATUSES = (
     MpesaAttemptStatus.CREATED,
     MpesaAttemptStatus.PENDING,
@@ -31,15 +36,24 @@ OPEN_ATTEMPT_STATUSES = (
 
 
 class MpesaPaymentAttempt(models.Model):
-    """One STK push: a PIN prompt sent (or attempted) to one phone for one order.
+    """One M-Pesa transaction: an STK push (a PIN prompt sent, or attempted, to one phone for
+    one order) or a Paybill (C2B) payment the customer made from the phone's menu.
 
     An order may have several attempts (the customer cancels, then tries again), but
     never two open at once: a partial unique constraint guarantees it, so a double click
-    or two tabs cannot send two prompts for one order.
+    or two tabs cannot send two prompts for one order. The receipt number is unique across
+    both channels (a C2B TransID is an M-Pesa receipt number), so one payment can never be
+    recorded twice.
     """
 
     Status = MpesaAttemptStatus
+    Channel = MpesaChannel
 
+    channel = models.CharField(
+        max_length=8, choices=MpesaChannel.choices, default=MpesaChannel.STK_PUSH, db_index=True
+    )
+    # Prompts sent from the dashboard's "Test M-Pesa setup": logged, never tied to an order.
+    is_test = models.BooleanField(default=False)
     order_number = models.CharField(_("Order number"), max_length=128, db_index=True)
     order = models.ForeignKey(
         "order.Order",
@@ -59,7 +73,8 @@ class MpesaPaymentAttempt(models.Model):
     # The secret in the callback URL: Daraja signs nothing, so this is what proves a
     # callback belongs to this attempt.
     callback_token = models.CharField(max_length=64, unique=True, editable=False)
-    phone = models.CharField(_("Phone"), max_length=12)
+    # 2547XXXXXXXX for STK pushes; for Paybill, what Safaricom sends (masked or hashed).
+    phone = models.CharField(_("Phone"), max_length=64)
     amount = models.DecimalField(_("Amount requested"), max_digits=12, decimal_places=2)
     status = models.CharField(
         max_length=16, choices=MpesaAttemptStatus.choices, default=MpesaAttemptStatus.CREATED
@@ -75,8 +90,20 @@ class MpesaPaymentAttempt(models.Model):
     paid_phone = models.CharField(max_length=32, blank=True)
     # True once this attempt's money is recorded on the order (Source debit, "Paid" event).
     recorded_on_order = models.BooleanField(default=False)
-    needs_attention = models.BooleanField(_("Needs staff attention"), default=False)
+    needs_attention = models.BooleanField(_("Needs staff attention"), default=False, db_index=True)
     attention_reason = models.CharField(max_length=255, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True)
+    # Paybill only: what the customer typed as the account number, and their name.
+    bill_ref_number = models.CharField(_("Account number typed"), max_length=64, blank=True)
+    payer_name = models.CharField(max_length=128, blank=True)
     request_body = models.JSONField(default=dict, blank=True)
     response_body = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -88,8 +115,8 @@ class MpesaPaymentAttempt(models.Model):
     class Meta:
         app_label = "payment"
         ordering = ["-created_at", "-pk"]
-        verbose_name = _("M-Pesa payment attempt")
-        verbose_name_plural = _("M-Pesa payment attempts")
+        verbose_name = _("M-Pesa transaction")
+        verbose_name_plural = _("M-Pesa transactions")
         constraints = [
             models.UniqueConstraint(
                 fields=["order_number"],
