@@ -88,7 +88,7 @@ def load_demo_shop() -> LoadReport:
         for url, title, content in demo_data.FLAT_PAGES:
             ensure_flat_page(site, url, title, content, report)
         ensure_staff_user(report)
-    logger.info("Demo shop loaded: %s", report.created)
+    logger.debug("Demo shop loaded: %s", report.created)
     return report
 
 

@@ -374,7 +374,8 @@ FLAT_PAGES: tuple[tuple[str, str, str], ...] = (
         "<li>Your phone shows an M-Pesa prompt with the amount: enter your M-Pesa PIN.</li>"
         "<li>You receive an M-Pesa SMS and the shop confirms your order at once.</li>"
         "</ol>"
-        "<p>No prompt? You can also pay through Lipa na M-Pesa, Paybill: use the paybill "
-        "number and the account number shown on the payment page.</p>",
+        "<p>No prompt? Check that your phone is on and unlocked, then ask for a new prompt "
+        "from the payment page. Where the page shows a Paybill number and an account "
+        "number, you can also pay from the M-Pesa menu with those.</p>",
     ),
 )

@@ -1,3 +1,4 @@
+import logging
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -12,10 +13,16 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Oscar logs two lines per new stock record about stock alerts nobody asked for.
+        alerts_logger = logging.getLogger("oscar.alerts")
+        level = alerts_logger.level
+        alerts_logger.setLevel(logging.WARNING)
         try:
             report = load_demo_shop()
         except DemoNotAllowed as exc:
             raise CommandError(str(exc)) from exc
+        finally:
+            alerts_logger.setLevel(level)
         if report.total == 0:
             self.stdout.write("Demo shop already loaded: nothing to add.")
             return
