@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,8 +20,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,8 +37,9 @@ from apps.payment.models import (
 )
 
 from . import gateway
+from .c2b import C2BPayment, normalise_account_number
 from .callbacks import CallbackParseError, StkCallback, parse_stk_callback
-from .phone import mask_phone
+from .phone import InvalidPhoneNumber, mask_phone, normalise_phone
 from .rules import whole_shillings
 
 logger = logging.getLogger(__name__)
@@ -152,6 +155,8 @@ def stk_push_initiate(
     user=None,
     guest_email: str = "",
     order=None,
+    is_test: bool = False,
+    description: str | None = None,
 ) -> MpesaPaymentAttempt:
     """Record an attempt, then send the STK push for it.
 
@@ -174,6 +179,7 @@ def stk_push_initiate(
                 callback_token=secrets.token_urlsafe(32),
                 phone=phone,
                 amount=Decimal(charge),
+                is_test=is_test,
             )
             _record_event(attempt, "created", f"Prompt for KES {charge} to {mask_phone(phone)}")
     except IntegrityError as exc:
@@ -186,7 +192,7 @@ def stk_push_initiate(
             phone=phone,
             amount=charge,
             account_reference=order_number[:12],
-            description=f"Order {order_number}"[:13],
+            description=(description or f"Order {order_number}")[:13],
             callback_url=callback_url_for(attempt.callback_token),
         )
     except (gateway.DarajaTimeout, gateway.DarajaInvalidResponse) as exc:
@@ -598,25 +604,32 @@ def attempt_query_due(attempt: MpesaPaymentAttempt, now=None) -> bool:
     return attempt.last_queried_at is None or attempt.last_queried_at <= now - interval
 
 
-def attempt_refresh_from_daraja(*, attempt: MpesaPaymentAttempt, force: bool = False) -> str | None:
+def attempt_refresh_from_daraja(
+    *, attempt: MpesaPaymentAttempt, force: bool = False, actor=None
+) -> str | None:
     """Ask Daraja (STK Push Query) how an open attempt ended, and settle it from the answer.
 
     Throttled per attempt across all workers: a conditional update claims the query slot.
     Returns the settle result, or None when nothing was asked or nothing is known yet.
     """
     now = timezone.now()
-    if not force and not attempt_query_due(attempt, now):
+    if not attempt.checkout_request_id:
         return None
-    if attempt.status != Status.PENDING or not attempt.checkout_request_id:
-        return None
-    interval = timedelta(seconds=0 if force else settings.MPESA_QUERY_INTERVAL_SECONDS)
-    claimed = (
-        MpesaPaymentAttempt.objects.filter(pk=attempt.pk, status=Status.PENDING)
-        .filter(Q(last_queried_at__isnull=True) | Q(last_queried_at__lte=now - interval))
-        .update(last_queried_at=now, query_count=attempt.query_count + 1)
-    )
-    if not claimed:
-        return None
+    if not force:
+        if not attempt_query_due(attempt, now):
+            return None
+        interval = timedelta(seconds=settings.MPESA_QUERY_INTERVAL_SECONDS)
+        claimed = (
+            MpesaPaymentAttempt.objects.filter(pk=attempt.pk, status=Status.PENDING)
+            .filter(Q(last_queried_at__isnull=True) | Q(last_queried_at__lte=now - interval))
+            .update(last_queried_at=now, query_count=F("query_count") + 1)
+        )
+        if not claimed:
+            return None
+    else:
+        MpesaPaymentAttempt.objects.filter(pk=attempt.pk).update(
+            last_queried_at=now, query_count=F("query_count") + 1
+        )
     try:
         answer = daraja_client().stk_query(checkout_request_id=attempt.checkout_request_id)
     except gateway.DarajaError as exc:
@@ -627,6 +640,7 @@ def attempt_refresh_from_daraja(*, attempt: MpesaPaymentAttempt, force: bool = F
     if answer.state == "pending":
         return None
     return attempt_settle(
+        actor=actor,
         attempt_id=attempt.pk,
         outcome=SettleInput(
             success=answer.state == "success",
@@ -708,6 +722,238 @@ def order_cancel_unpaid(*, order_id: int) -> bool:
         transaction.on_commit(lambda: send_order_cancelled(order.pk))
     logger.info("Unpaid order cancelled", extra={"order_number": order.number})
     return True
+
+
+# --- Paybill (C2B) -------------------------------------------------------------------------
+
+
+def amount_due(order) -> Decimal:
+    """Whole shillings still owed on an order: what its M-Pesa prompt asked for."""
+    source = order.sources.filter(source_type__code=SOURCE_TYPE_CODE).first()
+    if source is not None and source.amount_allocated:
+        return source.amount_allocated
+    return Decimal(mpesa_amount(order.total_incl_tax))
+
+
+C2B_ACCEPT = "0"
+C2B_INVALID_ACCOUNT = "C2B00012"
+C2B_INVALID_AMOUNT = "C2B00013"
+C2B_INVALID_SHORTCODE = "C2B00015"
+C2B_OTHER = "C2B00016"
+
+
+def _our_shortcodes() -> set[str]:
+    return {code for code in (settings.MPESA_SHORTCODE, settings.MPESA_TILL_NUMBER) if code}
+
+
+def c2b_validate(*, payment: C2BPayment) -> str:
+    """Daraja asks before the money moves: accept only a payment for an unpaid order."""
+    if payment.business_shortcode and payment.business_shortcode not in _our_shortcodes():
+        return C2B_INVALID_SHORTCODE
+    order = Order.objects.filter(number=payment.account_number).first()
+    if order is None or order.status != ORDER_PENDING:
+        return C2B_INVALID_ACCOUNT
+    if payment.amount < amount_due(order):
+        return C2B_INVALID_AMOUNT
+    return C2B_ACCEPT
+
+
+def c2b_confirm(*, payment: C2BPayment) -> MpesaPaymentAttempt:
+    """The money has moved: record it, exactly once (TransID is unique), and pay the order
+    it names when it matches exactly. Anything else waits in the staff inbox."""
+    existing = MpesaPaymentAttempt.objects.filter(receipt_number=payment.trans_id).first()
+    if existing is not None:
+        _record_event(existing, "duplicate", f"Paybill confirmation {payment.trans_id} again")
+        return existing
+    now = timezone.now()
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(number=payment.account_number).first()
+        due = amount_due(order) if order is not None else payment.amount
+        row = MpesaPaymentAttempt(
+            channel=MpesaPaymentAttempt.Channel.PAYBILL,
+            order_number=(payment.account_number or "-")[:128],
+            order=order,
+            user=order.user if order is not None else None,
+            guest_email=order.guest_email if order is not None else "",
+            callback_token=secrets.token_urlsafe(32),
+            phone=payment.msisdn,
+            amount=due,
+            amount_paid=payment.amount,
+            status=Status.SUCCEEDED,
+            result_code="0",
+            result_desc=payment.trans_type[:255],
+            receipt_number=payment.trans_id,
+            bill_ref_number=payment.bill_ref_number,
+            payer_name=payment.payer_name,
+            response_body=payment.raw,
+            settled_at=now,
+        )
+        try:
+            with transaction.atomic():
+                row.save()
+        except IntegrityError:
+            return MpesaPaymentAttempt.objects.get(receipt_number=payment.trans_id)
+        _record_event(
+            row, "c2b_confirmation", f"Paybill KES {payment.amount} for {payment.bill_ref_number!r}"
+        )
+        reason = None
+        if order is None:
+            reason = f"Account number {payment.bill_ref_number!r} matches no order"
+        elif order.status != ORDER_PENDING:
+            reason = f"Order {order.number} was already {order.status.lower()}: refund or re-apply"
+        elif payment.amount != due:
+            reason = f"Paid KES {payment.amount}, order {order.number} is due KES {due}"
+        if reason:
+            row.status = Status.REVIEW
+            row.needs_attention = True
+            row.attention_reason = reason[:255]
+            row.save(update_fields=["status", "needs_attention", "attention_reason", "updated_at"])
+            _record_event(row, "needs_attention", reason)
+            logger.warning("Paybill payment needs staff: %s", reason, extra=_log_extra(row))
+        else:
+            _record_payment_on_order(row)
+    return row
+
+
+# --- Staff actions ---------------------------------------------------------------------------
+
+
+RECEIPT_PATTERN = re.compile(r"[A-Z0-9]{8,32}")
+
+
+def staff_check_status(*, attempt: MpesaPaymentAttempt, actor) -> str | None:
+    """ "Check status with M-Pesa": an STK Push Query now, whatever the throttle says."""
+    if attempt.channel != MpesaPaymentAttempt.Channel.STK_PUSH:
+        raise MpesaPaymentError(_("Only STK pushes can be checked with M-Pesa."))
+    if not attempt.checkout_request_id:
+        raise MpesaPaymentError(_("Daraja never confirmed this push, so there is nothing to ask."))
+    _record_event(attempt, "staff_check", "Status check with M-Pesa requested", actor=actor)
+    return attempt_refresh_from_daraja(attempt=attempt, force=True, actor=actor)
+
+
+def staff_mark_paid(
+    *, attempt: MpesaPaymentAttempt, receipt_number: str, actor, note: str = ""
+) -> str:
+    """Staff verified the payment elsewhere (statement, SMS): record it with its receipt."""
+    receipt = (receipt_number or "").strip().upper()
+    if not RECEIPT_PATTERN.fullmatch(receipt):
+        raise MpesaPaymentError(_("Enter the M-Pesa receipt number, e.g. NLJ7RT61SV."))
+    if MpesaPaymentAttempt.objects.filter(receipt_number=receipt).exists():
+        raise MpesaPaymentError(
+            _("Receipt %(receipt)s is already recorded.") % {"receipt": receipt}
+        )
+    if attempt.order_id is None:
+        raise MpesaPaymentError(_("This transaction has no order to pay."))
+    if attempt.order.status != ORDER_PENDING:
+        raise MpesaPaymentError(_("The order is no longer waiting for payment."))
+    if attempt.status in (Status.SUCCEEDED, Status.REVIEW):
+        raise MpesaPaymentError(_("This transaction already has its money recorded."))
+    result = attempt_settle(
+        attempt_id=attempt.pk,
+        outcome=SettleInput(
+            success=True,
+            result_code="0",
+            result_desc=f"Marked paid by staff. {note}".strip()[:255],
+            receipt_number=receipt,
+            amount_paid=attempt.amount,
+            via="staff",
+        ),
+        actor=actor,
+    )
+    if result != SettleResult.APPLIED:
+        raise MpesaPaymentError(_("The payment could not be recorded (%(r)s).") % {"r": result})
+    return result
+
+
+def staff_match_payment(*, payment: MpesaPaymentAttempt, order_number: str, actor, note: str = ""):
+    """Apply money that matched no order (e.g. a mistyped Paybill account) to an order."""
+    number = normalise_account_number(order_number)
+    with transaction.atomic():
+        payment = MpesaPaymentAttempt.objects.select_for_update().get(pk=payment.pk)
+        if payment.recorded_on_order or payment.amount_paid is None or not payment.needs_attention:
+            raise MpesaPaymentError(_("This payment has nothing left to match."))
+        order = Order.objects.select_for_update().filter(number=number).first()
+        if order is None:
+            raise MpesaPaymentError(_("There is no order %(number)s.") % {"number": number})
+        if order.status != ORDER_PENDING:
+            raise MpesaPaymentError(
+                _("Order %(number)s is %(status)s, not waiting for payment.")
+                % {"number": number, "status": order.status.lower()}
+            )
+        due = amount_due(order)
+        if payment.amount_paid != due:
+            raise MpesaPaymentError(
+                _("This payment is KES %(paid)s but order %(number)s is due KES %(due)s.")
+                % {"paid": payment.amount_paid, "number": number, "due": due}
+            )
+        payment.order = order
+        payment.order_number = order.number
+        payment.amount = due
+        payment.status = Status.SUCCEEDED
+        payment.needs_attention = False
+        payment.resolved_by = actor
+        payment.resolved_at = timezone.now()
+        payment.resolution_note = (note or f"Matched to order {order.number}").strip()
+        payment.save()
+        _record_event(payment, "staff_match", f"Matched to order {order.number}", actor=actor)
+        _record_payment_on_order(payment)
+
+
+def staff_resolve(*, payment: MpesaPaymentAttempt, actor, note: str) -> None:
+    """Close an inbox item with a note, e.g. "refunded from Safaricom's portal"."""
+    if not (note or "").strip():
+        raise MpesaPaymentError(_("Say how it was resolved, e.g. refunded from the portal."))
+    with transaction.atomic():
+        payment = MpesaPaymentAttempt.objects.select_for_update().get(pk=payment.pk)
+        payment.needs_attention = False
+        payment.resolved_by = actor
+        payment.resolved_at = timezone.now()
+        payment.resolution_note = note.strip()
+        payment.save(
+            update_fields=[
+                "needs_attention",
+                "resolved_by",
+                "resolved_at",
+                "resolution_note",
+                "updated_at",
+            ]
+        )
+        _record_event(payment, "staff_resolve", note.strip(), actor=actor)
+
+
+def staff_reconcile(*, actor) -> ReconcileReport:
+    report = mpesa_reconcile()
+    logger.info("Reconciliation run by staff user %s: %s", getattr(actor, "pk", None), report)
+    return report
+
+
+def test_prompt_send(*, phone: str, amount: int, actor) -> MpesaPaymentAttempt:
+    """ "Test M-Pesa setup": a small real prompt that proves credentials, shortcode and the
+    public callback URL work. Logged and labelled as a test; never touches an order."""
+    try:
+        msisdn = normalise_phone(phone)
+        shillings = whole_shillings(Decimal(amount))
+    except (InvalidPhoneNumber, ValueError, ArithmeticError) as exc:
+        raise MpesaPaymentError(str(exc)) from exc
+    spacing = settings.MPESA_TEST_PROMPT_SPACING_SECONDS
+    for key in (
+        f"mpesa-test-prompt:user:{getattr(actor, 'pk', '')}",
+        f"mpesa-test-prompt:{msisdn}",
+    ):
+        if not cache.add(key, True, timeout=spacing):
+            raise MpesaPaymentError(
+                _("One test prompt per %(seconds)s seconds, please.") % {"seconds": spacing}
+            )
+    attempt = stk_push_initiate(
+        order_number=f"TEST{secrets.token_hex(4).upper()}",
+        amount=Decimal(shillings),
+        phone=msisdn,
+        user=actor,
+        is_test=True,
+        description="Setup test",
+    )
+    _record_event(attempt, "test_prompt", "Test prompt sent from the dashboard", actor=actor)
+    return attempt
 
 
 # --- Customer emails ---------------------------------------------------------------------

@@ -6,4 +6,6 @@ from . import views
 
 urlpatterns = [
     path("stk/callback/<str:token>/", views.stk_callback, name="mpesa-stk-callback"),
+    path("c2b/<str:secret>/validation/", views.c2b_validation, name="mpesa-c2b-validation"),
+    path("c2b/<str:secret>/confirmation/", views.c2b_confirmation, name="mpesa-c2b-confirmation"),
 ]

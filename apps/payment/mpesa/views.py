@@ -9,10 +9,13 @@ import logging
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from . import services
+from .c2b import C2BParseError, parse_c2b
+from .services import C2B_OTHER
 
 logger = logging.getLogger(__name__)
 
@@ -50,3 +53,53 @@ def stk_callback(request, token: str):
     if outcome == callback.Outcome.REJECTED and callback.attempt_id is not None:
         return JsonResponse({"ResultCode": 1, "ResultDesc": "Rejected"}, status=400)
     return JsonResponse(ACCEPTED)
+
+
+# --- Paybill (C2B) ----------------------------------------------------------------------
+
+
+def _c2b_secret_ok(secret: str) -> bool:
+    return constant_time_compare(secret, settings.MPESA_C2B_PATH_SECRET)
+
+
+def _read_c2b(request, secret: str):
+    """The parsed payment, or the error response to send instead."""
+    if not _c2b_secret_ok(secret):
+        logger.warning("C2B call with a wrong path secret from %s", client_address(request))
+        return None, JsonResponse({"ResultCode": C2B_OTHER, "ResultDesc": "Rejected"}, status=404)
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > settings.MPESA_CALLBACK_MAX_BYTES:
+        return None, JsonResponse({"ResultCode": C2B_OTHER, "ResultDesc": "Rejected"}, status=413)
+    try:
+        return parse_c2b(request.body), None
+    except C2BParseError as exc:
+        logger.warning("Malformed C2B body: %s", exc)
+        return None, JsonResponse({"ResultCode": C2B_OTHER, "ResultDesc": "Rejected"}, status=400)
+
+
+@csrf_exempt
+@require_POST
+def c2b_validation(request, secret: str):
+    payment, refusal = _read_c2b(request, secret)
+    if refusal is not None:
+        return refusal
+    code = services.c2b_validate(payment=payment)
+    logger.info(
+        "C2B validation %s for account %r: %s", payment.trans_id, payment.bill_ref_number, code
+    )
+    return JsonResponse(
+        {"ResultCode": code, "ResultDesc": "Accepted" if code == "0" else "Rejected"}
+    )
+
+
+@csrf_exempt
+@require_POST
+def c2b_confirmation(request, secret: str):
+    payment, refusal = _read_c2b(request, secret)
+    if refusal is not None:
+        if refusal.status_code == 400:
+            # The money has already moved: keep the body for staff even when it is unreadable.
+            logger.error("Unreadable C2B confirmation kept in the log: %r", request.body[:2000])
+        return refusal
+    services.c2b_confirm(payment=payment)
+    return JsonResponse({"ResultCode": 0, "ResultDesc": "Success"})

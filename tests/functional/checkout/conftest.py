@@ -18,6 +18,7 @@ from tests.functional.storefront.test_guest_checkout import (
     fill_kenyan_address,
     give_guest_email,
 )
+from tests.integration.payment.conftest import pending_order  # noqa: F401  (shared fixture)
 
 Order = get_model("order", "Order")
 Transaction = get_model("payment", "Transaction")
