@@ -16,9 +16,16 @@ def free_delivery_threshold() -> Decimal:
     return Decimal(str(settings.SHOP_FREE_DELIVERY_THRESHOLD))
 
 
+#: How shoppers write Nairobi in a free-text county field (saved address-book entries).
+NAIROBI_SPELLINGS = frozenset(
+    spelling.casefold()
+    for spelling in (NAIROBI, "Nairobi City", "Nairobi County", "Nairobi City County")
+)
+
+
 def is_nairobi(shipping_addr: Any) -> bool:
-    county = (getattr(shipping_addr, "state", "") or "").strip()
-    return county.casefold() == NAIROBI.casefold()
+    county = " ".join((getattr(shipping_addr, "state", "") or "").split())
+    return county.casefold() in NAIROBI_SPELLINGS
 
 
 class Repository(repository.Repository):

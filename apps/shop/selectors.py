@@ -10,7 +10,7 @@ FEATURED_RANGE_SLUG = "featured"
 
 
 def featured_products(*, range_slug: str = FEATURED_RANGE_SLUG, limit: int = 8) -> list:
-    """Public products of the range, in the range's order, ready for product cards.
+    """Public products included by hand in the range, in its order, ready for product cards.
 
     ``base_queryset`` prefetches what a product card reads (stock records, images,
     options, class), so the page's query count does not grow with the products shown.

@@ -49,9 +49,10 @@ def test_forked_repository_is_the_one_oscar_loads():
     assert Repository is ShopRepository
 
 
-def test_nairobi_address_is_offered_nairobi_delivery_first():
+@pytest.mark.parametrize("county", ["Nairobi", "nairobi ", "Nairobi City County"])
+def test_nairobi_address_is_offered_nairobi_delivery_first(county):
     methods = Repository().get_shipping_methods(
-        basket_with("1200"), shipping_addr=ShippingAddress(state="Nairobi")
+        basket_with("1200"), shipping_addr=ShippingAddress(state=county)
     )
     assert codes(methods) == ["nairobi-delivery", "countrywide-courier", "collect-in-store"]
 
