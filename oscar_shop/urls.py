@@ -9,6 +9,8 @@ from apps.shop.views import HomeView
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The dashboard's M-Pesa section, before Oscar's URLs (which own /dashboard/).
+    path("dashboard/mpesa/", include("apps.payment.dashboard.urls")),
     # Before Oscar's URLs: Oscar's own "/" only redirects to the catalogue.
     path("", HomeView.as_view(), name="home"),
     path("", include(apps.get_app_config("oscar").urls[0])),

@@ -1,1 +1,220 @@
-from oscar.apps.payment.admin import *
+"""Admin for the payment app: Oscar's registrations plus the M-Pesa log, read-only.
+
+Money records change only through ``apps.payment.mpesa.services`` (which lock rows and
+keep Oscar's Source/Transaction in step), so the admin offers no add, change or delete to
+anyone, superusers included: it is where admins review every shilling that moved.
+"""
+
+from django.contrib import admin
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from oscar.apps.payment.admin import *  # noqa: F401  (keep Oscar's registrations)
+
+from apps.payment.models import MpesaAttemptEvent, MpesaCallback, MpesaPaymentAttempt
+from apps.payment.mpesa.phone import mask_phone
+from apps.payment.mpesa.selectors import describe_customer, mask_token, pretty_json
+
+
+def _pre(text: str):
+    return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text or "—")
+
+
+class ReadOnlyAdminMixin:
+    """Viewing only: the admin must never become a way to edit money by hand."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class MpesaAttemptEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = MpesaAttemptEvent
+    verbose_name = _("Timeline event")
+    verbose_name_plural = _("Timeline")
+    fields = ("created_at", "kind", "message", "actor", "data_pretty")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=_("Data"))
+    def data_pretty(self, obj: MpesaAttemptEvent):
+        return _pre(pretty_json(obj.data))
+
+
+class MpesaCallbackInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = MpesaCallback
+    verbose_name = _("Callback received")
+    verbose_name_plural = _("Callbacks received")
+    fields = ("received_at", "outcome", "detail", "remote_addr", "body_pretty")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    @admin.display(description=_("Body"))
+    def body_pretty(self, obj: MpesaCallback):
+        return _pre(pretty_json(obj.body))
+
+
+@admin.register(MpesaPaymentAttempt)
+class MpesaPaymentAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "channel",
+        "status",
+        "order_number",
+        "customer",
+        "masked_phone",
+        "amount",
+        "amount_paid",
+        "receipt_number",
+        "result_code",
+        "needs_attention",
+        "is_test",
+    )
+    list_filter = ("status", "channel", "is_test", "needs_attention", "created_at")
+    search_fields = (
+        "receipt_number",
+        "phone",
+        "paid_phone",
+        "order_number",
+        "checkout_request_id",
+        "merchant_request_id",
+        "bill_ref_number",
+    )
+    list_select_related = ("order", "user")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    inlines = (MpesaAttemptEventInline, MpesaCallbackInline)
+    fieldsets = (
+        (
+            _("Transaction"),
+            {
+                "fields": (
+                    "channel",
+                    "is_test",
+                    "status",
+                    "order_number",
+                    "order",
+                    "user",
+                    "guest_email",
+                    "phone",
+                    "paid_phone",
+                    "payer_name",
+                    "bill_ref_number",
+                    "amount",
+                    "amount_paid",
+                    "receipt_number",
+                    "result_code",
+                    "result_desc",
+                    "merchant_request_id",
+                    "checkout_request_id",
+                    "recorded_on_order",
+                    "callback_token_hint",
+                )
+            },
+        ),
+        (
+            _("Staff attention"),
+            {
+                "fields": (
+                    "needs_attention",
+                    "attention_reason",
+                    "resolved_by",
+                    "resolved_at",
+                    "resolution_note",
+                )
+            },
+        ),
+        (
+            _("Times"),
+            {
+                "fields": (
+                    "created_at",
+                    "updated_at",
+                    "settled_at",
+                    "last_queried_at",
+                    "query_count",
+                )
+            },
+        ),
+        (
+            _("Raw exchanges (secrets redacted)"),
+            {"fields": ("request_pretty", "response_pretty")},
+        ),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        # Every field shown is read-only; listing them keeps the detail page complete even
+        # for users the admin would otherwise give an edit form.
+        return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order", "user", "resolved_by")
+
+    @admin.display(description=_("Customer"))
+    def customer(self, obj: MpesaPaymentAttempt) -> str:
+        return describe_customer(obj)
+
+    @admin.display(description=_("Phone"), ordering="phone")
+    def masked_phone(self, obj: MpesaPaymentAttempt) -> str:
+        return mask_phone(obj.phone)
+
+    @admin.display(description=_("Callback token"))
+    def callback_token_hint(self, obj: MpesaPaymentAttempt) -> str:
+        return mask_token(obj.callback_token)
+
+    @admin.display(description=_("Request sent to Daraja"))
+    def request_pretty(self, obj: MpesaPaymentAttempt):
+        return _pre(pretty_json(obj.request_body))
+
+    @admin.display(description=_("Daraja's response"))
+    def response_pretty(self, obj: MpesaPaymentAttempt):
+        return _pre(pretty_json(obj.response_body))
+
+
+@admin.register(MpesaCallback)
+class MpesaCallbackAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("received_at", "outcome", "detail", "attempt_order", "remote_addr")
+    list_filter = ("outcome", "received_at")
+    search_fields = (
+        "attempt__order_number",
+        "attempt__checkout_request_id",
+        "attempt__receipt_number",
+        "detail",
+    )
+    list_select_related = ("attempt",)
+    date_hierarchy = "received_at"
+    show_full_result_count = False
+    fields = (
+        "received_at",
+        "outcome",
+        "detail",
+        "attempt",
+        "remote_addr",
+        "token_hint",
+        "body_pretty",
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    @admin.display(description=_("Order number"), ordering="attempt__order_number")
+    def attempt_order(self, obj: MpesaCallback) -> str:
+        return obj.attempt.order_number if obj.attempt_id else "—"
+
+    @admin.display(description=_("Token"))
+    def token_hint(self, obj: MpesaCallback) -> str:
+        return mask_token(obj.token)
+
+    @admin.display(description=_("Body as received (secrets redacted)"))
+    def body_pretty(self, obj: MpesaCallback):
+        return _pre(pretty_json(obj.body))

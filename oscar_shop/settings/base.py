@@ -196,6 +196,34 @@ OSCAR_ORDER_STATUS_CASCADE = {status: status for status in OSCAR_ORDER_STATUS_PI
 
 OSCAR_PRODUCTS_PER_PAGE = 24
 
+# The dashboard's M-Pesa section (apps/payment/dashboard): the transaction log and the
+# inbox of payments that need staff for staff, the test prompt for superusers only.
+from apps.payment.dashboard.access import staff_access, superuser_access  # noqa: E402
+
+OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [  # noqa: F405
+    {
+        "label": _("M-Pesa"),
+        "icon": "fas fa-mobile-alt",
+        "children": [
+            {
+                "label": _("Transactions"),
+                "url_name": "mpesa-dashboard:transaction-list",
+                "access_fn": staff_access,
+            },
+            {
+                "label": _("Needs attention"),
+                "url_name": "mpesa-dashboard:attention-inbox",
+                "access_fn": staff_access,
+            },
+            {
+                "label": _("Test M-Pesa setup"),
+                "url_name": "mpesa-dashboard:test-setup",
+                "access_fn": superuser_access,
+            },
+        ],
+    },
+]
+
 # --- M-Pesa (Daraja) ------------------------------------------------------------------
 # See .env.example. Daraja's public sandbox credentials are the embedded defaults; the
 # simulator accepts exactly what the shop is configured with.

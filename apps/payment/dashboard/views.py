@@ -1,0 +1,399 @@
+"""The dashboard's M-Pesa section: the transaction log, its CSV, the "needs attention"
+inbox, one transaction's page with the staff actions, and the "Test M-Pesa setup" page.
+
+Views stay thin: reads go through ``selectors``, every change through ``services`` (which
+lock rows, keep Oscar's order records in step and record who acted). A refused action
+comes back as ``MpesaPaymentError`` whose text is shown to staff as it is.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Callable, Iterator
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django.views.generic import ListView, TemplateView
+
+from apps.payment.models import MpesaPaymentAttempt
+from apps.payment.mpesa import gateway, selectors, services
+from apps.payment.mpesa.phone import mask_phone
+
+from .access import staff_access, superuser_access
+from .forms import (
+    MarkPaidForm,
+    MatchOrderForm,
+    ResolveForm,
+    TestPromptForm,
+    TransactionFilterForm,
+)
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 50
+CSV_CHUNK_SIZE = 2000
+
+
+def _guarded(check: Callable) -> Callable:
+    """Like Oscar's dashboard: guests are sent to log in, signed-in users without the
+    right get 403 (a redirect to a login page they already passed would loop)."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path(), reverse("dashboard:login"))
+            if not check(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+staff_required = _guarded(staff_access)
+superuser_required = _guarded(superuser_access)
+
+
+def _detail_url(attempt_id: int) -> str:
+    return reverse("mpesa-dashboard:transaction-detail", kwargs={"pk": attempt_id})
+
+
+def _get_attempt(pk: int) -> MpesaPaymentAttempt:
+    try:
+        return MpesaPaymentAttempt.objects.get(pk=pk)
+    except MpesaPaymentAttempt.DoesNotExist as exc:
+        raise Http404(_("No such M-Pesa transaction.")) from exc
+
+
+def _form_errors(request: HttpRequest, form) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+
+
+# --- The log ------------------------------------------------------------------------------
+
+
+class TransactionListView(ListView):
+    """Every M-Pesa transaction, filterable, with the filtered set's totals.
+
+    The page costs the same few queries whatever its size: rows join their order and
+    customer, and the totals are one aggregate in the database.
+    """
+
+    template_name = "oscar/dashboard/mpesa/transaction_list.html"
+    context_object_name = "transactions"
+    paginate_by = PAGE_SIZE
+    inbox = False
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.form = TransactionFilterForm(request.GET or None)
+        return super().get(request, *args, **kwargs)
+
+    def get_filters(self) -> selectors.AttemptFilters:
+        filters = self.form.filters()
+        if self.inbox:
+            filters = selectors.AttemptFilters(
+                **{**filters.__dict__, "needs_attention": True},
+            )
+        return filters
+
+    def get_queryset(self):
+        return selectors.attempt_list(filters=self.get_filters())
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        if self.inbox:
+            query["needs_attention"] = "yes"
+        context.update(
+            form=self.form,
+            inbox=self.inbox,
+            totals=selectors.attempt_totals(self.object_list),
+            filter_query=query.urlencode(),
+            attention_count=MpesaPaymentAttempt.objects.filter(needs_attention=True).count(),
+        )
+        for attempt in context["transactions"]:
+            attempt.masked_phone = mask_phone(attempt.phone)
+        return context
+
+
+class AttentionInboxView(TransactionListView):
+    """Money that matched no order (or not exactly): never dropped, waiting for staff."""
+
+    inbox = True
+
+
+class _Echo:
+    """A file-like object whose write() hands the CSV line back instead of storing it."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_GET
+def transaction_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The filtered log as CSV, streamed row by row from one database cursor."""
+    filters = TransactionFilterForm(request.GET or None).filters()
+    queryset = selectors.attempt_list(filters=filters).select_related(None)
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        yield writer.writerow(selectors.attempt_csv_header())
+        for row in selectors.attempt_csv_rows(queryset, chunk_size=CSV_CHUNK_SIZE):
+            yield writer.writerow(row)
+
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="mpesa-transactions-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+def reconcile(request: HttpRequest) -> HttpResponseRedirect:
+    """Run the reconciliation now (it also runs from cron) and say what it did."""
+    report = services.staff_reconcile(actor=request.user)
+    messages.success(
+        request,
+        _(
+            "Reconciliation done: asked M-Pesa about %(queried)s prompt(s), settled "
+            "%(settled)s, expired %(expired)s, cancelled %(cancelled)s unpaid order(s)."
+        )
+        % {
+            "queried": report.queried,
+            "settled": report.settled,
+            "expired": report.expired_attempts,
+            "cancelled": report.cancelled_orders,
+        },
+    )
+    return HttpResponseRedirect(reverse("mpesa-dashboard:transaction-list"))
+
+
+# --- One transaction ----------------------------------------------------------------------
+
+
+class TransactionDetailView(TemplateView):
+    template_name = "oscar/dashboard/mpesa/transaction_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        try:
+            attempt = selectors.attempt_detail(pk=kwargs["pk"])
+        except MpesaPaymentAttempt.DoesNotExist as exc:
+            raise Http404(_("No such M-Pesa transaction.")) from exc
+        callbacks = list(attempt.callbacks.all())
+        for callback in callbacks:
+            callback.body_pretty = selectors.pretty_json(callback.body)
+        events = list(attempt.events.all())
+        for event in events:
+            event.data_pretty = selectors.pretty_json(event.data)
+        context.update(
+            attempt=attempt,
+            customer=selectors.describe_customer(attempt),
+            token_hint=selectors.mask_token(attempt.callback_token),
+            request_pretty=selectors.pretty_json(attempt.request_body),
+            response_pretty=selectors.pretty_json(attempt.response_body),
+            events=events,
+            callbacks=callbacks,
+            can_check_status=_can_check_status(attempt),
+            can_mark_paid=_can_mark_paid(attempt),
+            mark_paid_form=MarkPaidForm(),
+            match_form=MatchOrderForm(),
+            resolve_form=ResolveForm(),
+        )
+        return context
+
+
+def _can_check_status(attempt: MpesaPaymentAttempt) -> bool:
+    """An STK push Daraja accepted and nobody has answered yet: M-Pesa can be asked."""
+    return (
+        attempt.channel == MpesaPaymentAttempt.Channel.STK_PUSH
+        and bool(attempt.checkout_request_id)
+        and attempt.is_open
+    )
+
+
+def _can_mark_paid(attempt: MpesaPaymentAttempt) -> bool:
+    """An order still waiting whose money this transaction has not recorded yet."""
+    return (
+        not attempt.is_test
+        and attempt.order_id is not None
+        and attempt.order.status == services.ORDER_PENDING
+        and attempt.status
+        not in (MpesaPaymentAttempt.Status.SUCCEEDED, MpesaPaymentAttempt.Status.REVIEW)
+    )
+
+
+@require_POST
+def check_status(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    attempt = _get_attempt(pk)
+    try:
+        result = services.staff_check_status(attempt=attempt, actor=request.user)
+    except (services.MpesaPaymentError, gateway.DarajaError) as exc:
+        messages.error(request, str(exc))
+        return HttpResponseRedirect(_detail_url(pk))
+    attempt.refresh_from_db()
+    if result is None:
+        messages.info(
+            request,
+            _("M-Pesa has no final answer yet. Status: %(status)s.")
+            % {"status": attempt.get_status_display()},
+        )
+    else:
+        messages.success(
+            request,
+            _("M-Pesa answered (%(result)s). Status: %(status)s.")
+            % {"result": result, "status": attempt.get_status_display()},
+        )
+    return HttpResponseRedirect(_detail_url(pk))
+
+
+@require_POST
+def mark_paid(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    attempt = _get_attempt(pk)
+    form = MarkPaidForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return HttpResponseRedirect(_detail_url(pk))
+    try:
+        result = services.staff_mark_paid(
+            attempt=attempt,
+            receipt_number=form.cleaned_data["receipt_number"],
+            actor=request.user,
+            note=form.cleaned_data["note"],
+        )
+    except services.MpesaPaymentError as exc:
+        messages.error(request, str(exc))
+        return HttpResponseRedirect(_detail_url(pk))
+    messages.success(
+        request,
+        _("Recorded as paid with receipt %(receipt)s (%(result)s).")
+        % {"receipt": form.cleaned_data["receipt_number"], "result": result},
+    )
+    return HttpResponseRedirect(_detail_url(pk))
+
+
+@require_POST
+def match_order(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    attempt = _get_attempt(pk)
+    form = MatchOrderForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return HttpResponseRedirect(_detail_url(pk))
+    try:
+        services.staff_match_payment(
+            payment=attempt,
+            order_number=form.cleaned_data["order_number"],
+            actor=request.user,
+            note=form.cleaned_data["note"],
+        )
+    except services.MpesaPaymentError as exc:
+        messages.error(request, str(exc))
+        return HttpResponseRedirect(_detail_url(pk))
+    messages.success(
+        request,
+        _("Payment matched to order %(number)s.") % {"number": form.cleaned_data["order_number"]},
+    )
+    return HttpResponseRedirect(_detail_url(pk))
+
+
+@require_POST
+def resolve(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    attempt = _get_attempt(pk)
+    form = ResolveForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return HttpResponseRedirect(_detail_url(pk))
+    try:
+        services.staff_resolve(payment=attempt, actor=request.user, note=form.cleaned_data["note"])
+    except services.MpesaPaymentError as exc:
+        messages.error(request, str(exc))
+        return HttpResponseRedirect(_detail_url(pk))
+    messages.success(request, _("Marked as resolved."))
+    return HttpResponseRedirect(_detail_url(pk))
+
+
+@require_GET
+def transaction_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """What the "Test M-Pesa setup" page polls while the prompt is on the phone."""
+    attempt = _get_attempt(pk)
+    return JsonResponse(_status_payload(attempt))
+
+
+def _status_payload(attempt: MpesaPaymentAttempt) -> dict:
+    return {
+        "id": attempt.pk,
+        "status": attempt.status,
+        "status_display": str(attempt.get_status_display()),
+        "is_open": attempt.is_open,
+        "result_code": attempt.result_code,
+        "result_desc": attempt.result_desc,
+        "receipt_number": attempt.receipt_number or "",
+        "settled_at": attempt.settled_at.isoformat() if attempt.settled_at else None,
+    }
+
+
+# --- Test M-Pesa setup --------------------------------------------------------------------
+
+
+class TestSetupView(TemplateView):
+    """The operator's proof that credentials, shortcode and the public callback URL work:
+    a small real prompt, logged as a test, followed live on this page."""
+
+    template_name = "oscar/dashboard/mpesa/test_setup.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", TestPromptForm(initial={"amount": 1}))
+        attempt_id = self.request.GET.get("attempt", "")
+        attempt = None
+        if attempt_id.isdigit():
+            attempt = MpesaPaymentAttempt.objects.filter(pk=int(attempt_id), is_test=True).first()
+        recent = MpesaPaymentAttempt.objects.filter(is_test=True).order_by("-created_at", "-pk")
+        context.update(
+            attempt=attempt,
+            status=_status_payload(attempt) if attempt else None,
+            recent_tests=list(recent[:10]),
+        )
+        return context
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        form = TestPromptForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        try:
+            attempt = services.test_prompt_send(
+                phone=form.cleaned_data["phone"],
+                amount=form.cleaned_data["amount"],
+                actor=request.user,
+            )
+        except services.MpesaPaymentError as exc:
+            messages.error(request, str(exc))
+            return self.render_to_response(self.get_context_data(form=form))
+        messages.success(
+            request,
+            _("Test prompt sent to %(phone)s. Enter the PIN on the phone and watch it here.")
+            % {"phone": mask_phone(attempt.phone)},
+        )
+        return HttpResponseRedirect(
+            reverse("mpesa-dashboard:test-setup") + f"?attempt={attempt.pk}"
+        )

@@ -1,0 +1,231 @@
+"""Read-only queries over the M-Pesa log, shared by the Django admin and the dashboard.
+
+Writes live in ``services``; this module only reads, so the screens that show every
+shilling that moved can be tested for query counts without touching payment state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
+
+from apps.payment.models import MpesaAttemptEvent, MpesaCallback, MpesaPaymentAttempt
+
+from .phone import InvalidPhoneNumber, mask_phone, normalise_phone
+
+# Keys whose values never reach a screen or an export, whatever a stored body holds.
+SECRET_KEYS = frozenset(
+    {
+        "password",
+        "passkey",
+        "securitycredential",
+        "initiatorpassword",
+        "access_token",
+        "authorization",
+        "consumer_secret",
+        "consumersecret",
+        "token",
+    }
+)
+REDACTED = "***"
+
+
+@dataclass(frozen=True)
+class AttemptFilters:
+    """What staff narrowed the log to; every field optional."""
+
+    status: str = ""
+    channel: str = ""
+    is_test: bool | None = None
+    needs_attention: bool | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    query: str = ""
+
+
+@dataclass(frozen=True)
+class AttemptTotals:
+    count: int
+    amount_requested: Decimal
+    amount_paid: Decimal
+
+
+def attempt_list(*, filters: AttemptFilters | None = None) -> QuerySet[MpesaPaymentAttempt]:
+    """The transaction log, newest first, with what a list row shows joined in."""
+    queryset = MpesaPaymentAttempt.objects.select_related("order", "user")
+    return attempt_filter(queryset, filters or AttemptFilters())
+
+
+def attempt_filter(
+    queryset: QuerySet[MpesaPaymentAttempt], filters: AttemptFilters
+) -> QuerySet[MpesaPaymentAttempt]:
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.channel:
+        queryset = queryset.filter(channel=filters.channel)
+    if filters.is_test is not None:
+        queryset = queryset.filter(is_test=filters.is_test)
+    if filters.needs_attention is not None:
+        queryset = queryset.filter(needs_attention=filters.needs_attention)
+    # Dates are the shop's calendar days (Africa/Nairobi), as staff read them.
+    if filters.date_from:
+        queryset = queryset.filter(created_at__date__gte=filters.date_from)
+    if filters.date_to:
+        queryset = queryset.filter(created_at__date__lte=filters.date_to)
+    if filters.query:
+        queryset = queryset.filter(attempt_search_q(filters.query))
+    return queryset
+
+
+def attempt_search_q(text: str) -> Q:
+    """Match a receipt, a phone (as typed: 0712 345 678 finds 254712345678), an order
+    number, a CheckoutRequestID/MerchantRequestID or a Paybill account number."""
+    text = text.strip()
+    condition = (
+        Q(receipt_number__iexact=text)
+        | Q(order_number__iexact=text.lstrip("#"))
+        | Q(checkout_request_id__iexact=text)
+        | Q(merchant_request_id__iexact=text)
+        | Q(bill_ref_number__iexact=text)
+        | Q(phone__icontains=text)
+        | Q(paid_phone__icontains=text)
+    )
+    try:
+        msisdn = normalise_phone(text)
+    except InvalidPhoneNumber:
+        return condition
+    return condition | Q(phone=msisdn) | Q(paid_phone=msisdn)
+
+
+def attempt_totals(queryset: QuerySet[MpesaPaymentAttempt]) -> AttemptTotals:
+    """Count and sums of the filtered log, computed by the database in one query."""
+    totals = queryset.order_by().aggregate(
+        count=Count("pk"), requested=Sum("amount"), paid=Sum("amount_paid")
+    )
+    return AttemptTotals(
+        count=totals["count"] or 0,
+        amount_requested=totals["requested"] or Decimal("0"),
+        amount_paid=totals["paid"] or Decimal("0"),
+    )
+
+
+def attempt_detail(*, pk: int) -> MpesaPaymentAttempt:
+    """One transaction with its timeline (and who acted) and its raw callbacks."""
+    return (
+        MpesaPaymentAttempt.objects.select_related("order", "user", "resolved_by")
+        .prefetch_related(
+            Prefetch("events", queryset=MpesaAttemptEvent.objects.select_related("actor")),
+            Prefetch("callbacks", queryset=MpesaCallback.objects.order_by("received_at", "pk")),
+        )
+        .get(pk=pk)
+    )
+
+
+def order_attempts(*, order) -> QuerySet[MpesaPaymentAttempt]:
+    """The M-Pesa transactions of one order, oldest first (the order they happened in)."""
+    return MpesaPaymentAttempt.objects.filter(order=order).order_by("created_at", "pk")
+
+
+# --- CSV export --------------------------------------------------------------------------
+
+CSV_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("id", "ID"),
+    ("created_at", "Requested at"),
+    ("settled_at", "Settled at"),
+    ("channel", "Channel"),
+    ("is_test", "Test"),
+    ("status", "Status"),
+    ("order_number", "Order number"),
+    ("user__email", "Customer account"),
+    ("guest_email", "Guest email"),
+    ("phone", "Phone"),
+    ("amount", "Amount requested"),
+    ("amount_paid", "Amount paid"),
+    ("receipt_number", "M-Pesa receipt"),
+    ("result_code", "Result code"),
+    ("result_desc", "Result description"),
+    ("checkout_request_id", "CheckoutRequestID"),
+    ("merchant_request_id", "MerchantRequestID"),
+    ("bill_ref_number", "Account number typed"),
+    ("needs_attention", "Needs attention"),
+    ("attention_reason", "Attention reason"),
+    ("resolution_note", "Resolution note"),
+)
+
+
+def attempt_csv_header() -> list[str]:
+    return [label for _field, label in CSV_COLUMNS]
+
+
+def attempt_csv_rows(
+    queryset: QuerySet[MpesaPaymentAttempt], *, chunk_size: int = 2000
+) -> Iterator[list[Any]]:
+    """Rows of the export, read in chunks from one cursor: the whole log never sits in
+    memory, however long it is."""
+    fields = [field for field, _label in CSV_COLUMNS]
+    phone_at = fields.index("phone")
+    rows = queryset.values_list(*fields).iterator(chunk_size=chunk_size)
+    for row in rows:
+        values = list(row)
+        values[phone_at] = mask_phone(values[phone_at])
+        yield [_csv_value(value) for value in values]
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        # The shop's clock (Africa/Nairobi), as on the screens and M-Pesa statements.
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        # A cell a spreadsheet would run as a formula (CSV injection) is kept as text.
+        return "'" + value
+    return value
+
+
+# --- Raw bodies, secrets redacted ----------------------------------------------------------
+
+
+def redact(data: Any) -> Any:
+    """A copy of a JSON value with every secret-looking key's value replaced."""
+    if isinstance(data, dict):
+        return {
+            key: REDACTED if str(key).lower() in SECRET_KEYS else redact(value)
+            for key, value in data.items()
+        }
+    if isinstance(data, list):
+        return [redact(item) for item in data]
+    return data
+
+
+def pretty_json(data: Any) -> str:
+    """A stored body for people to read: indented, secrets redacted; text that is not
+    JSON is shown as it arrived."""
+    if isinstance(data, str | bytes):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            return data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    if data in ({}, [], None):
+        return ""
+    return json.dumps(redact(data), indent=2, sort_keys=False, ensure_ascii=False, default=str)
+
+
+def mask_token(token: str) -> str:
+    """The callback token is a secret (it proves a callback belongs to an attempt)."""
+    return f"{token[:4]}…" if token else ""
+
+
+def describe_customer(attempt: MpesaPaymentAttempt) -> str:
+    if attempt.user_id and attempt.user is not None:
+        return attempt.user.email or attempt.user.get_username()
+    return attempt.guest_email or attempt.payer_name or ""
