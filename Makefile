@@ -26,6 +26,7 @@ install-test: $(VENV)/.installed-test
 ## run: install, migrate, load the demo shop, index it and serve it on http://$(HOST):$(PORT)
 run: export MPESA_BASE_URL ?= http://$(HOST):$(PORT)
 run: export MPESA_CALLBACK_BASE_URL ?= http://$(HOST):$(PORT)
+run: export SHOP_DOMAIN ?= $(HOST):$(PORT)
 run: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_demo_shop
