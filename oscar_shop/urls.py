@@ -4,6 +4,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from apps.shop.basket_views import basket_status
 from apps.shop.views import HomeView
 
 urlpatterns = [
@@ -11,6 +12,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # The dashboard's M-Pesa section, before Oscar's URLs (which own /dashboard/).
     path("dashboard/mpesa/", include("apps.payment.dashboard.urls")),
+    # The basket's count, total and messages for the storefront's JavaScript.
+    path("basket/status/", basket_status, name="shop-basket-status"),
     # Before Oscar's URLs: Oscar's own "/" only redirects to the catalogue.
     path("", HomeView.as_view(), name="home"),
     path("", include(apps.get_app_config("oscar").urls[0])),
