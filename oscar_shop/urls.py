@@ -24,5 +24,9 @@ handler403 = "oscar.views.handler403"
 handler404 = "oscar.views.handler404"
 handler500 = "oscar.views.handler500"
 
+if apps.is_installed("apps.daraja_simulator"):
+    # Daraja's own paths from the root of the host (MPESA_ENVIRONMENT=simulator only).
+    urlpatterns = [path("", include("apps.daraja_simulator.urls"))] + urlpatterns
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

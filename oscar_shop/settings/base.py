@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 import oscar
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from oscar.defaults import *  # noqa: F403  (Oscar's documented way to take its defaults)
 
@@ -247,6 +248,18 @@ MPESA_CALLBACK_BASE_URL = env("MPESA_CALLBACK_BASE_URL", default="http://127.0.0
 MPESA_CONNECT_TIMEOUT = env.float("MPESA_CONNECT_TIMEOUT", default=5.0)
 MPESA_READ_TIMEOUT = env.float("MPESA_READ_TIMEOUT", default=30.0)
 MPESA_C2B_PATH_SECRET = env("MPESA_C2B_PATH_SECRET", default="local-c2b-path")
+
+# --- Daraja simulator (MPESA_ENVIRONMENT=simulator only) ---------------------------------
+# The shop serves a Daraja look-alike at Daraja's own paths; it is never installed otherwise.
+
+if MPESA_ENVIRONMENT not in _MPESA_BASE_URLS:
+    raise ImproperlyConfigured(f"MPESA_ENVIRONMENT must be one of {sorted(_MPESA_BASE_URLS)}.")
+if MPESA_ENVIRONMENT == "simulator":
+    INSTALLED_APPS += ["apps.daraja_simulator.apps.DarajaSimulatorConfig"]
+# Seconds between an STK push to a test number and its callback.
+DARAJA_SIMULATOR_CALLBACK_DELAY = env.float("DARAJA_SIMULATOR_CALLBACK_DELAY", default=3.0)
+# Seconds a prompt waits on the virtual phone before it ends as 1037 (no response).
+DARAJA_SIMULATOR_PROMPT_TIMEOUT = env.float("DARAJA_SIMULATOR_PROMPT_TIMEOUT", default=60.0)
 
 # --- Demo shop ------------------------------------------------------------------------
 

@@ -16,3 +16,5 @@ HAYSTACK_CONNECTIONS = {
     },
 }
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# The Daraja simulator answers at once in tests; its prompts keep their real timeout.
+DARAJA_SIMULATOR_CALLBACK_DELAY = 0.0

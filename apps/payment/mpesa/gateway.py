@@ -263,6 +263,16 @@ class DarajaClient:
             read_timeout=settings.MPESA_READ_TIMEOUT,
         )
 
+    def close(self) -> None:
+        """Close pooled connections (short-lived clients, e.g. management commands and tests)."""
+        self.session.close()
+
+    def __enter__(self) -> DarajaClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     @staticmethod
     def _new_session() -> requests.Session:
         # max_retries=0: urllib3 must never re-send a request on its own.
@@ -591,7 +601,7 @@ class DarajaClient:
             headers["Authorization"] = f"Bearer {token}"
         url = self.base_url + path
         try:
-            return self.session.request(
+            response = self.session.request(
                 method,
                 url,
                 headers=headers,
@@ -600,6 +610,11 @@ class DarajaClient:
                 auth=auth,
                 timeout=self.timeout,
             )
+            # Read the whole body now (under the read timeout) and let go of the socket, so no
+            # half-read connection outlives the call.
+            response.content  # noqa: B018
+            response.close()
+            return response
         except requests.exceptions.ConnectTimeout as exc:
             raise DarajaConnectionError(f"Timed out connecting to {url}: {exc}") from exc
         except requests.exceptions.ReadTimeout as exc:

@@ -36,7 +36,8 @@ class Command(BaseCommand):
         except InvalidCallbackUrl as error:
             raise CommandError(f"MPESA_CALLBACK_BASE_URL: {error}") from error
         try:
-            token = client.get_access_token(force_refresh=True)
+            with client:
+                token = client.get_access_token(force_refresh=True)
         except DarajaError as error:
             raise CommandError(f"Daraja refused the credentials: {error}") from error
         self.stdout.write(

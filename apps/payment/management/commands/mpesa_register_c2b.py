@@ -41,13 +41,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         confirmation_url = options["confirmation_url"] or c2b_url("confirmation")
         validation_url = options["validation_url"] or c2b_url("validation")
-        client = DarajaClient.from_settings()
         try:
-            result = client.register_c2b_urls(
-                confirmation_url=confirmation_url,
-                validation_url=validation_url,
-                response_type=options["response_type"],
-            )
+            with DarajaClient.from_settings() as client:
+                result = client.register_c2b_urls(
+                    confirmation_url=confirmation_url,
+                    validation_url=validation_url,
+                    response_type=options["response_type"],
+                )
         except (DarajaError, ValueError) as error:
             raise CommandError(f"Registering the C2B URLs failed: {error}") from error
         self.stdout.write(

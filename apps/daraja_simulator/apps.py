@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class DarajaSimulatorConfig(AppConfig):
+    """Daraja look-alike; never installed in production (see settings.MPESA_ENVIRONMENT)."""
+
+    name = "apps.daraja_simulator"
+    label = "daraja_simulator"
+    verbose_name = "Daraja simulator"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,23 @@
+"""Daraja's paths from the root of the host, so the base URL in simulator mode is just the host."""
+
+from django.urls import include, path
+
+from . import views
+
+app_name = "daraja_simulator"
+
+simulator_pages = [
+    path("phone/", views.phone, name="phone"),
+    path("phone/<str:checkout_request_id>/", views.phone_answer, name="phone-answer"),
+    path("stk/", views.stk_list, name="stk-list"),
+    path("c2b/", views.c2b_list, name="c2b-list"),
+]
+
+urlpatterns = [
+    path("oauth/v1/generate", views.oauth_generate, name="oauth"),
+    path("mpesa/stkpush/v1/processrequest", views.stk_push, name="stk-push"),
+    path("mpesa/stkpushquery/v1/query", views.stk_query, name="stk-query"),
+    path("mpesa/c2b/v2/registerurl", views.c2b_register, name="c2b-register"),
+    path("mpesa/c2b/v2/simulate", views.c2b_simulate, name="c2b-simulate"),
+    path("daraja-sim/", include(simulator_pages)),
+]
