@@ -3,3 +3,9 @@ import oscar.apps.catalogue.apps as apps
 
 class CatalogueConfig(apps.CatalogueConfig):
     name = "apps.catalogue"
+
+    def ready(self) -> None:
+        super().ready()
+        from apps.catalogue.images import ensure_missing_image_link
+
+        ensure_missing_image_link()

@@ -8,7 +8,7 @@ import re
 
 from django.core.management import call_command
 
-POD = re.compile(r'<article class="product_pod">')
+POD = re.compile(r'<article class="product_pod\b')
 
 
 def test_search_finds_a_product_by_a_word_in_its_title(catalogue, client):
