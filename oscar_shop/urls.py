@@ -10,6 +10,8 @@ from apps.shop.views import HomeView
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Outside the checkout app: Daraja's server-to-server calls have no session or CSRF token.
+    path("payments/", include("apps.payment.mpesa.urls")),
     # The dashboard's M-Pesa section, before Oscar's URLs (which own /dashboard/).
     path("dashboard/mpesa/", include("apps.payment.dashboard.urls")),
     # The basket's count, total and messages for the storefront's JavaScript.

@@ -248,6 +248,26 @@ MPESA_CALLBACK_BASE_URL = env("MPESA_CALLBACK_BASE_URL", default="http://127.0.0
 MPESA_CONNECT_TIMEOUT = env.float("MPESA_CONNECT_TIMEOUT", default=5.0)
 MPESA_READ_TIMEOUT = env.float("MPESA_READ_TIMEOUT", default=30.0)
 MPESA_C2B_PATH_SECRET = env("MPESA_C2B_PATH_SECRET", default="local-c2b-path")
+# Callback bodies are a few hundred bytes; anything far larger is refused unread.
+MPESA_CALLBACK_MAX_BYTES = env.int("MPESA_CALLBACK_MAX_BYTES", default=16384)
+# How long a prompt may stay open before the customer may ask for a new one.
+MPESA_PROMPT_TIMEOUT_SECONDS = env.int("MPESA_PROMPT_TIMEOUT_SECONDS", default=90)
+# Daraja refuses the same amount to the same phone within two minutes (ResultCode 17).
+MPESA_RESEND_SPACING_SECONDS = env.int("MPESA_RESEND_SPACING_SECONDS", default=120)
+# With no callback yet, ask Daraja (STK Push Query) after this long, then at most this often.
+MPESA_QUERY_AFTER_SECONDS = env.int("MPESA_QUERY_AFTER_SECONDS", default=30)
+MPESA_QUERY_INTERVAL_SECONDS = env.int("MPESA_QUERY_INTERVAL_SECONDS", default=15)
+# An attempt nobody answered (and Daraja cannot tell) is closed after this long.
+MPESA_ATTEMPT_EXPIRY_SECONDS = env.int("MPESA_ATTEMPT_EXPIRY_SECONDS", default=600)
+# An order still unpaid this long after it was placed is cancelled and its stock released.
+MPESA_ORDER_EXPIRY_MINUTES = env.int("MPESA_ORDER_EXPIRY_MINUTES", default=60)
+# Offer Paybill (C2B) as the fallback on the waiting page. Only once the shop's C2B
+# confirmation URL is registered with Safaricom (manage.py mpesa_register_c2b).
+MPESA_C2B_ENABLED = env.bool("MPESA_C2B_ENABLED", default=False)
+# "Test M-Pesa setup" in the dashboard: at most one test prompt per user and phone this often.
+MPESA_TEST_PROMPT_SPACING_SECONDS = env.int("MPESA_TEST_PROMPT_SPACING_SECONDS", default=60)
+# How often the waiting page asks for news, in milliseconds.
+MPESA_STATUS_POLL_MS = env.int("MPESA_STATUS_POLL_MS", default=3000)
 
 # --- Daraja simulator (MPESA_ENVIRONMENT=simulator only) ---------------------------------
 # The shop serves a Daraja look-alike at Daraja's own paths; it is never installed otherwise.

@@ -1,6 +1,7 @@
 """Settings for the test suite: PostgreSQL when DATABASE_URL is set (CI), SQLite otherwise."""
 
 import tempfile
+from pathlib import Path
 
 from .local import *  # noqa: F403
 
@@ -18,3 +19,9 @@ HAYSTACK_CONNECTIONS = {
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # The Daraja simulator answers at once in tests; its prompts keep their real timeout.
 DARAJA_SIMULATOR_CALLBACK_DELAY = 0.0
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not shared-cache memory: live-server tests write from several threads, and
+    # only a file database has the WAL journal and busy timeout the shop relies on.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(Path(tempfile.mkdtemp(prefix="oscar-shop-test-db-")) / "test.sqlite3")
+    }
