@@ -136,10 +136,11 @@ else:
 # --- Static and media -------------------------------------------------------------
 
 STATIC_URL = "/static/"
-STATIC_ROOT = env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+# An empty value in .env means "the default", as if the line were not there.
+STATIC_ROOT = env("DJANGO_STATIC_ROOT", default="") or str(BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
-MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media"))
+MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default="") or str(BASE_DIR / "media")
 
 # --- Email --------------------------------------------------------------------------
 
@@ -235,7 +236,7 @@ _MPESA_BASE_URLS = {
     "sandbox": "https://sandbox.safaricom.co.ke",
     "production": "https://api.safaricom.co.ke",
 }
-MPESA_BASE_URL = env("MPESA_BASE_URL", default=_MPESA_BASE_URLS.get(MPESA_ENVIRONMENT, ""))
+MPESA_BASE_URL = env("MPESA_BASE_URL", default="") or _MPESA_BASE_URLS.get(MPESA_ENVIRONMENT, "")
 MPESA_CONSUMER_KEY = env("MPESA_CONSUMER_KEY", default="")
 MPESA_CONSUMER_SECRET = env("MPESA_CONSUMER_SECRET", default="")
 MPESA_SHORTCODE = env("MPESA_SHORTCODE", default="174379")

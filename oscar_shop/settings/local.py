@@ -4,7 +4,7 @@ from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-only-insecure-secret-key-change-me")
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or "local-only-insecure-secret-key-change-me"
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 MPESA_CONSUMER_KEY = MPESA_CONSUMER_KEY or "simulator-consumer-key"  # noqa: F405
 MPESA_CONSUMER_SECRET = MPESA_CONSUMER_SECRET or "simulator-consumer-secret"  # noqa: F405
