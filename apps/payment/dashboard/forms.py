@@ -31,7 +31,10 @@ class TransactionFilterForm(forms.Form):
         required=False,
         max_length=100,
         widget=forms.TextInput(
-            attrs={"placeholder": _("Receipt, phone, order number or CheckoutRequestID")}
+            attrs={
+                "placeholder": _("Receipt, phone, order number or CheckoutRequestID"),
+                "size": 40,
+            }
         ),
     )
     status = forms.ChoiceField(
