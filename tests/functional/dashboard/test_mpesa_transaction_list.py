@@ -235,3 +235,17 @@ def test_reconcile_button_runs_reconciliation_and_reports(
 
 def test_reconcile_only_accepts_post(staff_client):
     assert staff_client.get(reverse("mpesa-dashboard:reconcile")).status_code == 405
+
+
+def test_list_page_of_ten_thousand_transactions_costs_what_a_short_one_costs(staff_client):
+    MpesaPaymentAttempt.objects.bulk_create([attempt_row() for _ in range(10)])
+    staff_client.get(LIST_URL)
+    short = _queries_for_list(staff_client)
+
+    MpesaPaymentAttempt.objects.bulk_create([attempt_row() for _ in range(9_990)], batch_size=2000)
+    with CaptureQueriesContext(connection) as captured:
+        response = staff_client.get(LIST_URL, {"page": 150})
+
+    assert len(captured) == short
+    assert response.context["totals"].count == 10_000
+    assert len(listed(response)) == 50
