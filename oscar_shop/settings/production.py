@@ -2,6 +2,8 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from apps.payment.mpesa.rules import forbidden_callback_words
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -28,3 +30,29 @@ OSCAR_URL_SCHEMA = "https"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+
+# --- M-Pesa: refuse to start with what would only fail at the first payment -------------
+
+if MPESA_ENVIRONMENT not in ("sandbox", "production"):
+    raise ImproperlyConfigured(
+        "MPESA_ENVIRONMENT must be sandbox or production here; the simulator is for local runs."
+    )
+MPESA_CONSUMER_KEY = _required("MPESA_CONSUMER_KEY")
+MPESA_CONSUMER_SECRET = _required("MPESA_CONSUMER_SECRET")
+MPESA_SHORTCODE = _required("MPESA_SHORTCODE")
+MPESA_PASSKEY = _required("MPESA_PASSKEY")
+MPESA_C2B_PATH_SECRET = _required("MPESA_C2B_PATH_SECRET")
+if MPESA_TRANSACTION_TYPE not in ("CustomerPayBillOnline", "CustomerBuyGoodsOnline"):
+    raise ImproperlyConfigured(
+        "MPESA_TRANSACTION_TYPE must be CustomerPayBillOnline or CustomerBuyGoodsOnline."
+    )
+if MPESA_TRANSACTION_TYPE == "CustomerBuyGoodsOnline":
+    MPESA_TILL_NUMBER = _required("MPESA_TILL_NUMBER")
+MPESA_CALLBACK_BASE_URL = _required("MPESA_CALLBACK_BASE_URL")
+if not MPESA_CALLBACK_BASE_URL.startswith("https://"):
+    raise ImproperlyConfigured("MPESA_CALLBACK_BASE_URL must be https:// in production.")
+if forbidden_callback_words(MPESA_CALLBACK_BASE_URL):
+    raise ImproperlyConfigured(
+        "MPESA_CALLBACK_BASE_URL contains a word Safaricom refuses in callback URLs: "
+        f"{', '.join(forbidden_callback_words(MPESA_CALLBACK_BASE_URL))}."
+    )

@@ -6,9 +6,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 
 import pytest
 import requests
+from django.conf import settings as django_settings
 from django.db import connections
 
 from apps.payment.mpesa.gateway import DarajaClient
@@ -106,6 +108,20 @@ def simulator(live_server, settings):
 def daraja(simulator):
     with DarajaClient.from_settings() as client:
         yield client
+
+
+@pytest.fixture
+def simulator_credentials(monkeypatch):
+    """Freeze what the simulator accepts, so a test can misconfigure only the shop.
+
+    In the tests both sides read the same settings; at Safaricom they are two systems.
+    """
+    from apps.daraja_simulator import protocol
+
+    names = ("MPESA_CONSUMER_KEY", "MPESA_CONSUMER_SECRET", "MPESA_SHORTCODE", "MPESA_PASSKEY")
+    frozen = SimpleNamespace(**{name: getattr(django_settings, name) for name in names})
+    monkeypatch.setattr(protocol, "settings", frozen)
+    return frozen
 
 
 @pytest.fixture
