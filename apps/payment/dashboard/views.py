@@ -9,6 +9,7 @@ comes back as ``MpesaPaymentError`` whose text is shown to staff as it is.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from functools import wraps
@@ -82,6 +83,18 @@ def _get_attempt(pk: int) -> MpesaPaymentAttempt:
         raise Http404(_("No such M-Pesa transaction.")) from exc
 
 
+def _refused(request: HttpRequest, exc: Exception, attempt_id: int) -> HttpResponseRedirect:
+    """Show why a staff action was refused, and keep a trace of the attempt in the log."""
+    logger.info(
+        "Staff action on M-Pesa transaction %s refused for user %s: %s",
+        attempt_id,
+        request.user.pk,
+        exc,
+    )
+    messages.error(request, str(exc))
+    return HttpResponseRedirect(_detail_url(attempt_id))
+
+
 def _form_errors(request: HttpRequest, form) -> None:
     for errors in form.errors.values():
         for error in errors:
@@ -110,9 +123,7 @@ class TransactionListView(ListView):
     def get_filters(self) -> selectors.AttemptFilters:
         filters = self.form.filters()
         if self.inbox:
-            filters = selectors.AttemptFilters(
-                **{**filters.__dict__, "needs_attention": True},
-            )
+            filters = dataclasses.replace(filters, needs_attention=True)
         return filters
 
     def get_queryset(self):
@@ -249,8 +260,7 @@ def check_status(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     try:
         result = services.staff_check_status(attempt=attempt, actor=request.user)
     except (services.MpesaPaymentError, gateway.DarajaError) as exc:
-        messages.error(request, str(exc))
-        return HttpResponseRedirect(_detail_url(pk))
+        return _refused(request, exc, pk)
     attempt.refresh_from_db()
     if result is None:
         messages.info(
@@ -282,8 +292,7 @@ def mark_paid(request: HttpRequest, pk: int) -> HttpResponseRedirect:
             note=form.cleaned_data["note"],
         )
     except services.MpesaPaymentError as exc:
-        messages.error(request, str(exc))
-        return HttpResponseRedirect(_detail_url(pk))
+        return _refused(request, exc, pk)
     messages.success(
         request,
         _("Recorded as paid with receipt %(receipt)s (%(result)s).")
@@ -307,8 +316,7 @@ def match_order(request: HttpRequest, pk: int) -> HttpResponseRedirect:
             note=form.cleaned_data["note"],
         )
     except services.MpesaPaymentError as exc:
-        messages.error(request, str(exc))
-        return HttpResponseRedirect(_detail_url(pk))
+        return _refused(request, exc, pk)
     messages.success(
         request,
         _("Payment matched to order %(number)s.") % {"number": form.cleaned_data["order_number"]},
@@ -326,8 +334,7 @@ def resolve(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     try:
         services.staff_resolve(payment=attempt, actor=request.user, note=form.cleaned_data["note"])
     except services.MpesaPaymentError as exc:
-        messages.error(request, str(exc))
-        return HttpResponseRedirect(_detail_url(pk))
+        return _refused(request, exc, pk)
     messages.success(request, _("Marked as resolved."))
     return HttpResponseRedirect(_detail_url(pk))
 
