@@ -16,6 +16,11 @@ COMPLETE = {
     "DJANGO_SECRET_KEY": "x" * 50,
     "DJANGO_ALLOWED_HOSTS": "shop.example.co.ke",
     "DJANGO_DEBUG": "false",
+    # What production needs besides M-Pesa (nothing here is connected to on import).
+    "DATABASE_URL": "postgres://shop@127.0.0.1:5432/shop",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "DJANGO_EMAIL_HOST": "smtp.example.co.ke",
+    "DJANGO_DEFAULT_FROM_EMAIL": "Duka <shop@example.co.ke>",
     "MPESA_ENVIRONMENT": "production",
     "MPESA_BASE_URL": "",
     "MPESA_CONSUMER_KEY": "live-key",
