@@ -10,6 +10,7 @@ prompt is sent, so a callback that arrives before the push's answer still finds 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import re
@@ -25,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class, get_model
 
@@ -103,6 +105,15 @@ def mpesa_amount(total: Decimal) -> int:
     return whole_shillings(Decimal(math.ceil(Decimal(total))))
 
 
+def callback_token_digest(token: str) -> str:
+    """What the database keeps of a callback token: its SHA-256, never the token itself.
+
+    Callbacks are looked up by this digest, so neither the stored rows nor the timing of
+    the lookup tell anything about a valid token.
+    """
+    return hashlib.sha256(token.encode("utf-8", errors="replace")).hexdigest()
+
+
 def callback_url_for(token: str) -> str:
     base = settings.MPESA_CALLBACK_BASE_URL.rstrip("/")
     return base + reverse("mpesa-stk-callback", kwargs={"token": token})
@@ -169,6 +180,7 @@ def stk_push_initiate(
     charge = mpesa_amount(amount)
     if user is not None and not getattr(user, "is_authenticated", False):
         user = None
+    secret = secrets.token_urlsafe(32)  # 256 bits; it travels only in the CallBackURL
     try:
         with transaction.atomic():
             attempt = MpesaPaymentAttempt.objects.create(
@@ -176,7 +188,7 @@ def stk_push_initiate(
                 order=order,
                 user=user,
                 guest_email=guest_email or "",
-                callback_token=secrets.token_urlsafe(32),
+                callback_token=callback_token_digest(secret),
                 phone=phone,
                 amount=Decimal(charge),
                 is_test=is_test,
@@ -193,7 +205,7 @@ def stk_push_initiate(
             amount=charge,
             account_reference=order_number[:12],
             description=(description or f"Order {order_number}")[:13],
-            callback_url=callback_url_for(attempt.callback_token),
+            callback_url=callback_url_for(secret),
         )
     except (gateway.DarajaTimeout, gateway.DarajaInvalidResponse) as exc:
         # The push may have reached Daraja and the phone: keep the attempt open so a
@@ -211,7 +223,7 @@ def stk_push_initiate(
         attempt = MpesaPaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
         attempt.merchant_request_id = accepted.merchant_request_id[:100]
         attempt.checkout_request_id = attempt.checkout_request_id or accepted.checkout_request_id
-        attempt.request_body = accepted.request_body
+        attempt.request_body = {**accepted.request_body, "CallBackURL": callback_url_for("***")}
         attempt.response_body = accepted.raw
         if attempt.status == Status.CREATED:
             # A fast callback may already have settled it: never move a settled one back.
@@ -541,7 +553,7 @@ def _record_payment_on_order(attempt: MpesaPaymentAttempt) -> None:
 def stk_callback_store(*, token: str, body: bytes, remote_addr: str | None) -> MpesaCallback:
     """Keep the raw body before anything else can go wrong."""
     return MpesaCallback.objects.create(
-        token=token[:64],
+        token=callback_token_digest(token),
         body=body.decode("utf-8", errors="replace"),
         remote_addr=remote_addr or None,
     )
@@ -550,11 +562,11 @@ def stk_callback_store(*, token: str, body: bytes, remote_addr: str | None) -> M
 def stk_callback_process(*, callback: MpesaCallback) -> str:
     """Apply a stored callback to its attempt. Returns the callback's outcome."""
     attempt = (
-        MpesaPaymentAttempt.objects.filter(callback_token=callback.token).only("pk").first()
-        if callback.token
-        else None
+        MpesaPaymentAttempt.objects.filter(callback_token=callback.token)
+        .only("pk", "callback_token")
+        .first()
     )
-    if attempt is None:
+    if attempt is None or not constant_time_compare(attempt.callback_token, callback.token):
         return _callback_outcome(callback, MpesaCallback.Outcome.REJECTED, "unknown token")
     callback.attempt_id = attempt.pk
     try:
@@ -775,7 +787,7 @@ def c2b_confirm(*, payment: C2BPayment) -> MpesaPaymentAttempt:
             order=order,
             user=order.user if order is not None else None,
             guest_email=order.guest_email if order is not None else "",
-            callback_token=secrets.token_urlsafe(32),
+            callback_token=callback_token_digest(secrets.token_urlsafe(32)),
             phone=payment.msisdn,
             amount=due,
             amount_paid=payment.amount,

@@ -89,6 +89,11 @@ def pending_order(db):
     return order
 
 
+def token_in(callback_url: str) -> str:
+    """The secret callback token, as only the CallBackURL sent to Daraja carries it."""
+    return callback_url.rstrip("/").rsplit("/", 1)[1]
+
+
 def initiate(order, phone="254712345678"):
     attempt = services.stk_push_initiate(
         order_number=order.number,
@@ -96,7 +101,10 @@ def initiate(order, phone="254712345678"):
         phone=phone,
         guest_email=order.guest_email,
     )
-    return services.attempt_attach_order(attempt=attempt, order=order)
+    attempt = services.attempt_attach_order(attempt=attempt, order=order)
+    pushes = services.daraja_client().pushes
+    attempt.raw_token = token_in(pushes[-1]["callback_url"]) if pushes else None
+    return attempt
 
 
 def success(attempt, receipt="NLJ7RT61SV", amount=None, checkout_request_id=None):

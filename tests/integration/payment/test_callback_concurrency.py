@@ -37,7 +37,7 @@ def test_twenty_identical_success_callbacks_in_parallel_settle_once(
     live_server, daraja, pending_order
 ):
     attempt = initiate(pending_order)
-    url = live_server.url + reverse("mpesa-stk-callback", kwargs={"token": attempt.callback_token})
+    url = live_server.url + reverse("mpesa-stk-callback", kwargs={"token": attempt.raw_token})
     body = json.dumps(success_body(attempt))
     start = threading.Barrier(20)
 
@@ -66,7 +66,7 @@ def test_a_callback_racing_reconciliation_has_one_outcome(
     settings.MPESA_QUERY_AFTER_SECONDS = 0
     attempt = initiate(pending_order)
     daraja.query_answer = query_answer("success", "0", attempt.checkout_request_id)
-    url = live_server.url + reverse("mpesa-stk-callback", kwargs={"token": attempt.callback_token})
+    url = live_server.url + reverse("mpesa-stk-callback", kwargs={"token": attempt.raw_token})
     body = json.dumps(success_body(attempt))
     start = threading.Barrier(2)
 

@@ -42,13 +42,16 @@ class TestInitiate:
         assert push["amount"] == 1250
         assert push["account_reference"] == pending_order.number
         assert len(push["description"]) <= 13
-        assert push["callback_url"].endswith(f"/payments/stk/callback/{attempt.callback_token}/")
+        assert push["callback_url"].endswith(f"/payments/stk/callback/{attempt.raw_token}/")
 
     def test_callback_token_is_unguessable_and_url_avoids_words_safaricom_rejects(
         self, daraja, pending_order
     ):
         attempt = initiate(pending_order)
-        assert len(attempt.callback_token) >= 32  # 256 bits, url-safe
+        assert len(attempt.raw_token) >= 43  # 32 random bytes, url-safe
+        # Only a digest is kept: the database (and its lookups) never hold the token.
+        assert attempt.callback_token == services.callback_token_digest(attempt.raw_token)
+        assert attempt.raw_token not in str(attempt.request_body)
         lowered = daraja.pushes[0]["callback_url"].lower()
         for word in ("mpesa", "m-pesa", "safaricom", "exe", "cmd", "sql", "query"):
             assert word not in lowered

@@ -64,7 +64,7 @@ def attempt(daraja, pending_order):
 
 
 def test_success_callback_is_accepted_stored_and_pays_the_order(client, attempt, pending_order):
-    response = post(client, attempt.callback_token, success_body(attempt))
+    response = post(client, attempt.raw_token, success_body(attempt))
 
     assert response.status_code == 200
     assert response.json() == {"ResultCode": 0, "ResultDesc": "Accepted"}
@@ -76,7 +76,7 @@ def test_success_callback_is_accepted_stored_and_pays_the_order(client, attempt,
 
 
 def test_amount_sent_as_a_string_or_integer_is_read(client, attempt, pending_order):
-    response = post(client, attempt.callback_token, success_body(attempt, amount="1250"))
+    response = post(client, attempt.raw_token, success_body(attempt, amount="1250"))
     assert response.status_code == 200
     pending_order.refresh_from_db()
     assert pending_order.status == "Paid"
@@ -84,14 +84,14 @@ def test_amount_sent_as_a_string_or_integer_is_read(client, attempt, pending_ord
 
 def test_failure_callback_with_a_string_result_code_fails_the_attempt(client, attempt):
     body = failure_body(attempt, code="SFC_IC0003")
-    assert post(client, attempt.callback_token, body).status_code == 200
+    assert post(client, attempt.raw_token, body).status_code == 200
     attempt.refresh_from_db()
     assert attempt.status == Status.FAILED and attempt.result_code == "SFC_IC0003"
 
 
 def test_duplicate_callbacks_debit_once(client, attempt, pending_order):
     for _ in range(3):
-        assert post(client, attempt.callback_token, success_body(attempt)).status_code == 200
+        assert post(client, attempt.raw_token, success_body(attempt)).status_code == 200
     assert Transaction.objects.filter(txn_type=Transaction.DEBIT).count() == 1
     outcomes = list(MpesaCallback.objects.order_by("pk").values_list("outcome", flat=True))
     assert outcomes == ["applied", "duplicate", "duplicate"]
@@ -112,7 +112,7 @@ def test_duplicate_callbacks_debit_once(client, attempt, pending_order):
 def test_malformed_bodies_are_stored_refused_with_a_4xx_and_change_nothing(
     client, attempt, pending_order, body
 ):
-    response = post(client, attempt.callback_token, body)
+    response = post(client, attempt.raw_token, body)
 
     assert 400 <= response.status_code < 500
     assert MpesaCallback.objects.get().outcome == MpesaCallback.Outcome.REJECTED
@@ -123,7 +123,7 @@ def test_malformed_bodies_are_stored_refused_with_a_4xx_and_change_nothing(
 
 
 def test_bad_amount_value_is_refused(client, attempt, pending_order):
-    response = post(client, attempt.callback_token, success_body(attempt, amount="lots"))
+    response = post(client, attempt.raw_token, success_body(attempt, amount="lots"))
     assert response.status_code == 400
     pending_order.refresh_from_db()
     assert pending_order.status == "Pending payment"
@@ -141,7 +141,7 @@ def test_unknown_token_is_kept_and_answered_404(client, attempt, pending_order):
 def test_a_token_for_another_checkout_request_changes_nothing(client, attempt, pending_order):
     body = success_body(attempt)
     body["Body"]["stkCallback"]["CheckoutRequestID"] = "ws_CO_FORGED"
-    response = post(client, attempt.callback_token, body)
+    response = post(client, attempt.raw_token, body)
     assert response.status_code == 400
     pending_order.refresh_from_db()
     assert pending_order.status == "Pending payment"
@@ -149,13 +149,13 @@ def test_a_token_for_another_checkout_request_changes_nothing(client, attempt, p
 
 def test_huge_bodies_are_refused_unread(client, attempt, settings):
     settings.MPESA_CALLBACK_MAX_BYTES = 1024
-    response = post(client, attempt.callback_token, success_body(attempt) | {"pad": "x" * 5000})
+    response = post(client, attempt.raw_token, success_body(attempt) | {"pad": "x" * 5000})
     assert response.status_code == 413
     assert not MpesaCallback.objects.exists()
 
 
 def test_only_post_is_allowed(client, attempt):
-    url = reverse("mpesa-stk-callback", kwargs={"token": attempt.callback_token})
+    url = reverse("mpesa-stk-callback", kwargs={"token": attempt.raw_token})
     assert client.get(url).status_code == 405
 
 
@@ -166,8 +166,8 @@ def test_a_success_callback_costs_a_fixed_handful_of_queries(
     # (store, lock attempt, lock order, source, allocate, debit, "Paid" event, status
     # change, line status, attempt events). No outbound HTTP at all.
     with django_assert_max_num_queries(35):
-        response = post(client, attempt.callback_token, success_body(attempt))
+        response = post(client, attempt.raw_token, success_body(attempt))
     assert response.status_code == 200
     # A duplicate moves no money: store, look up, lock, record, answer.
     with django_assert_max_num_queries(7):
-        post(client, attempt.callback_token, success_body(attempt))
+        post(client, attempt.raw_token, success_body(attempt))
