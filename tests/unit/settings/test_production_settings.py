@@ -1,0 +1,164 @@
+"""Production settings: real services, https everywhere, and no start without what a shop needs."""
+
+import pytest
+
+from .production_env import load_production, production_process, production_settings
+
+
+def test_a_complete_environment_starts_on_postgresql_redis_smtp_and_whitenoise():
+    settings = production_settings(
+        "DEBUG", "DATABASES", "CACHES", "STORAGES", "MIDDLEWARE", "EMAIL_BACKEND", "EMAIL_HOST",
+        "EMAIL_PORT", "EMAIL_USE_TLS", "EMAIL_USE_SSL", "EMAIL_TIMEOUT", "DEFAULT_FROM_EMAIL",
+        "OSCAR_FROM_EMAIL", "SERVER_EMAIL", "MEDIA_ROOT", "STATIC_ROOT",
+    )  # fmt: skip
+    assert settings["DEBUG"] is False
+    database = settings["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert (database["HOST"], database["NAME"]) == ("db.internal", "shop")
+    assert database["CONN_MAX_AGE"] == 60
+    assert database["CONN_HEALTH_CHECKS"] is True
+    cache = settings["CACHES"]["default"]
+    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache["LOCATION"] == "redis://cache.internal:6379/0"
+    assert settings["STORAGES"]["staticfiles"]["BACKEND"] == (
+        "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    )
+    middleware = settings["MIDDLEWARE"]
+    assert middleware[:2] == [
+        "django.middleware.security.SecurityMiddleware",
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    ]
+    assert middleware.count("whitenoise.middleware.WhiteNoiseMiddleware") == 1
+    assert settings["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert settings["EMAIL_HOST"] == "smtp.example.co.ke"
+    assert (settings["EMAIL_PORT"], settings["EMAIL_USE_TLS"], settings["EMAIL_USE_SSL"]) == (
+        587,
+        True,
+        False,
+    )
+    assert settings["EMAIL_TIMEOUT"] == 10
+    sender = "Duka la Nyumbani <orders@example.co.ke>"
+    assert settings["DEFAULT_FROM_EMAIL"] == settings["OSCAR_FROM_EMAIL"] == sender
+    assert settings["SERVER_EMAIL"] == sender
+    assert settings["MEDIA_ROOT"] == "/var/lib/oscar-shop/media"
+    assert settings["STATIC_ROOT"] == "/srv/oscar-shop/staticfiles"
+
+
+def test_https_cookies_and_hsts_are_on_by_default():
+    settings = production_settings(
+        "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SECURE_HSTS_PRELOAD", "SECURE_PROXY_SSL_HEADER", "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE", "CSRF_TRUSTED_ORIGINS", "ALLOWED_HOSTS",
+    )  # fmt: skip
+    assert settings["SECURE_SSL_REDIRECT"] is True
+    assert settings["SECURE_HSTS_SECONDS"] == 31536000
+    assert settings["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
+    assert settings["SECURE_HSTS_PRELOAD"] is True
+    assert settings["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["CSRF_COOKIE_SECURE"] is True
+    assert settings["ALLOWED_HOSTS"] == ["shop.example.co.ke", ".shop.example.co.ke"]
+    # Without DJANGO_CSRF_TRUSTED_ORIGINS, the https origins of the allowed hosts.
+    assert settings["CSRF_TRUSTED_ORIGINS"] == [
+        "https://shop.example.co.ke",
+        "https://*.shop.example.co.ke",
+    ]
+
+
+def test_security_settings_follow_the_environment():
+    settings = production_settings(
+        "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SECURE_HSTS_PRELOAD", "CSRF_TRUSTED_ORIGINS",
+        DJANGO_SECURE_SSL_REDIRECT="false",
+        DJANGO_SECURE_HSTS_SECONDS="3600",
+        DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS="false",
+        DJANGO_SECURE_HSTS_PRELOAD="false",
+        DJANGO_CSRF_TRUSTED_ORIGINS="https://pay.example.co.ke,https://shop.example.co.ke",
+    )  # fmt: skip
+    assert settings == {
+        "SECURE_SSL_REDIRECT": False,
+        "SECURE_HSTS_SECONDS": 3600,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": False,
+        "SECURE_HSTS_PRELOAD": False,
+        "CSRF_TRUSTED_ORIGINS": ["https://pay.example.co.ke", "https://shop.example.co.ke"],
+    }
+
+
+def test_implicit_tls_email_uses_port_465_without_starttls():
+    settings = production_settings(
+        "EMAIL_PORT", "EMAIL_USE_TLS", "EMAIL_USE_SSL", DJANGO_EMAIL_USE_SSL="true"
+    )
+    assert settings == {"EMAIL_PORT": 465, "EMAIL_USE_TLS": False, "EMAIL_USE_SSL": True}
+
+
+def test_refuses_starttls_and_implicit_tls_together():
+    result = load_production(DJANGO_EMAIL_USE_SSL="true", DJANGO_EMAIL_USE_TLS="true")
+    assert result.returncode != 0
+    assert "DJANGO_EMAIL_USE_TLS and DJANGO_EMAIL_USE_SSL exclude each other" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "DJANGO_SECRET_KEY",
+        "DJANGO_ALLOWED_HOSTS",
+        "REDIS_URL",
+        "DJANGO_EMAIL_HOST",
+        "DJANGO_DEFAULT_FROM_EMAIL",
+    ],
+)
+def test_refuses_to_start_without_a_required_setting(missing):
+    result = load_production(**{missing: ""})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"{missing} must be set in production" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["true", "1", "on"])
+def test_refuses_to_start_with_debug_on(value):
+    result = load_production(DJANGO_DEBUG=value)
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG cannot be on in production" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "database_url",
+    ["sqlite:////srv/oscar-shop/db.sqlite3", "mysql://shop:pw@db.internal:3306/shop"],
+)
+def test_refuses_a_database_other_than_postgresql(database_url):
+    result = load_production(DATABASE_URL=database_url)
+    assert result.returncode != 0
+    assert "DATABASE_URL must point at PostgreSQL in production" in result.stderr
+
+
+def test_refuses_the_embedded_sqlite_default_when_database_url_is_not_set():
+    result = load_production(DATABASE_URL=None)
+    assert result.returncode != 0
+    assert "DATABASE_URL must point at PostgreSQL in production" in result.stderr
+
+
+def test_production_logging_writes_json_lines():
+    settings = production_settings("LOGGING")
+    logging_config = settings["LOGGING"]
+    formatter_name = logging_config["handlers"]["console"]["formatter"]
+    assert logging_config["formatters"][formatter_name]["()"] == (
+        "oscar_shop.logging.JsonLineFormatter"
+    )
+    assert logging_config["root"]["handlers"] == ["console"]
+
+
+def test_check_deploy_prints_no_warning_for_a_real_deployment():
+    result = production_process(["manage.py", "check", "--deploy", "--fail-level", "WARNING"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+    assert "WARNINGS" not in result.stdout + result.stderr
+
+
+def test_check_deploy_would_report_a_weakened_setting():
+    """The check above would see a warning: without HSTS, Django's security.W004 shows up."""
+    result = production_process(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        DJANGO_SECURE_HSTS_SECONDS="0",
+    )
+    assert result.returncode != 0
+    assert "security.W004" in result.stdout + result.stderr
