@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import re
 import secrets
 import string
@@ -22,6 +23,8 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 
 from .models import AccessToken
+
+logger = logging.getLogger(__name__)
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 TOKEN_LIFETIME = 3600
@@ -43,7 +46,7 @@ class DarajaFault(Exception):
         self.error_message = error_message
 
     def response(self) -> JsonResponse:
-        return JsonResponse(
+        response = JsonResponse(
             {
                 "requestId": request_id(),
                 "errorCode": self.error_code,
@@ -51,6 +54,11 @@ class DarajaFault(Exception):
             },
             status=self.http_status,
         )
+        # Daraja's 500s ("being processed", "Wrong credentials") are answers, not crashes of
+        # the shop: keep them out of Django's "Internal Server Error" log and admin mails.
+        logger.info("Daraja simulator answered %s %s", self.http_status, self)
+        response._has_been_logged = True
+        return response
 
 
 def invalid(field: str) -> DarajaFault:

@@ -83,9 +83,12 @@ def test_a_well_formed_push_is_accepted(post):
     assert response.json()["ResponseCode"] == "0"
 
 
-def test_wrong_password_is_wrong_credentials(post):
+def test_wrong_password_is_wrong_credentials(post, caplog):
     response = post(PUSH, push_body(Password=base64.b64encode(b"174379wrong").decode()))
     assert_daraja_error(response, 500, "500.001.1001", "Wrong credentials")
+    assert not [r for r in caplog.records if r.name == "django.request"], (
+        "Daraja's own 500 answers are not logged as crashes of the shop"
+    )
 
 
 def test_password_from_another_timestamp_is_wrong_credentials(post):
