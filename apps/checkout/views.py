@@ -24,6 +24,7 @@ from apps.payment.models import MpesaPaymentAttempt
 from apps.payment.mpesa import services
 from apps.payment.mpesa.messages import customer_message_for_result
 from apps.payment.mpesa.phone import InvalidPhoneNumber, normalise_phone
+from apps.payment.mpesa.security import PromptRateLimited, client_address, prompt_rate_check
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +96,14 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
 
     def handle_payment(self, order_number, total, **kwargs):
         form = kwargs["mpesa_form"]
+        try:
+            prompt_rate_check(
+                phone=form.cleaned_data["phone"],
+                session_key=self.request.session.session_key,
+                address=client_address(self.request),
+            )
+        except PromptRateLimited as exc:
+            raise UnableToTakePayment(str(exc)) from exc
         try:
             attempt = services.stk_push_initiate(
                 order_number=order_number,
@@ -299,8 +308,13 @@ class MpesaResendView(OrderAccessMixin, View):
             messages.error(request, form.errors["phone"][0])
             return back
         try:
+            prompt_rate_check(
+                phone=form.cleaned_data["phone"],
+                session_key=request.session.session_key,
+                address=client_address(request),
+            )
             services.stk_push_resend(order=order, phone=form.cleaned_data["phone"])
-        except services.MpesaPaymentError as exc:
+        except (services.MpesaPaymentError, PromptRateLimited) as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("A new prompt is on its way to your phone."))

@@ -144,6 +144,7 @@ class MpesaCallback(models.Model):
     class Outcome(models.TextChoices):
         RECEIVED = "received", _("Received, not processed yet")
         APPLIED = "applied", _("Applied")
+        UNVERIFIED = "unverified", _("Success waiting for confirmation by query")
         DUPLICATE = "duplicate", _("Duplicate: nothing changed")
         IGNORED = "ignored", _("Ignored")
         REJECTED = "rejected", _("Rejected (malformed or mismatched)")

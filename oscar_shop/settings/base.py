@@ -267,6 +267,41 @@ MPESA_ORDER_EXPIRY_MINUTES = env.int("MPESA_ORDER_EXPIRY_MINUTES", default=60)
 MPESA_C2B_ENABLED = env.bool("MPESA_C2B_ENABLED", default=False)
 # "Test M-Pesa setup" in the dashboard: at most one test prompt per user and phone this often.
 MPESA_TEST_PROMPT_SPACING_SECONDS = env.int("MPESA_TEST_PROMPT_SPACING_SECONDS", default=60)
+# STK pushes per phone number, per browser session and per client address in each window.
+MPESA_PROMPT_RATE_WINDOW_SECONDS = env.int("MPESA_PROMPT_RATE_WINDOW_SECONDS", default=3600)
+MPESA_PROMPTS_PER_PHONE = env.int("MPESA_PROMPTS_PER_PHONE", default=6)
+MPESA_PROMPTS_PER_SESSION = env.int("MPESA_PROMPTS_PER_SESSION", default=10)
+MPESA_PROMPTS_PER_ADDRESS = env.int("MPESA_PROMPTS_PER_ADDRESS", default=30)
+# Accept callbacks only from Safaricom's published addresses: on against Daraja itself,
+# off for the simulator (which calls from 127.0.0.1). Behind nginx, MPESA_TRUSTED_PROXY_COUNT=1.
+MPESA_CALLBACK_IP_CHECK = env.bool(
+    "MPESA_CALLBACK_IP_CHECK", default=MPESA_ENVIRONMENT != "simulator"
+)
+MPESA_CALLBACK_ALLOWED_IPS = env.list(
+    "MPESA_CALLBACK_ALLOWED_IPS",
+    default=[
+        "196.201.214.200",
+        "196.201.214.206",
+        "196.201.213.114",
+        "196.201.214.207",
+        "196.201.214.208",
+        "196.201.213.44",
+        "196.201.212.127",
+        "196.201.212.138",
+        "196.201.212.129",
+        "196.201.212.136",
+        "196.201.212.74",
+        "196.201.212.69",
+        "196.201.212.128",
+        "196.201.212.132",
+    ],
+)
+MPESA_TRUSTED_PROXY_COUNT = env.int("MPESA_TRUSTED_PROXY_COUNT", default=0)
+# Confirm every success callback with an STK Push Query before the order is marked paid;
+# if Daraja cannot confirm yet, the attempt waits for reconciliation.
+MPESA_VERIFY_BEFORE_FULFIL = env.bool(
+    "MPESA_VERIFY_BEFORE_FULFIL", default=MPESA_ENVIRONMENT != "simulator"
+)
 # How often the waiting page asks for news, in milliseconds.
 MPESA_STATUS_POLL_MS = env.int("MPESA_STATUS_POLL_MS", default=3000)
 

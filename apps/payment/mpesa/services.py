@@ -559,11 +559,24 @@ def stk_callback_store(*, token: str, body: bytes, remote_addr: str | None) -> M
     )
 
 
+def _callback_settle_input(parsed: StkCallback) -> SettleInput:
+    return SettleInput(
+        success=parsed.is_success,
+        result_code=parsed.result_code,
+        result_desc=parsed.result_desc,
+        receipt_number=parsed.receipt_number,
+        amount_paid=parsed.amount,
+        phone=parsed.phone or "",
+        checkout_request_id=parsed.checkout_request_id,
+        via="callback",
+    )
+
+
 def stk_callback_process(*, callback: MpesaCallback) -> str:
     """Apply a stored callback to its attempt. Returns the callback's outcome."""
     attempt = (
         MpesaPaymentAttempt.objects.filter(callback_token=callback.token)
-        .only("pk", "callback_token")
+        .only("pk", "callback_token", "checkout_request_id", "status")
         .first()
     )
     if attempt is None or not constant_time_compare(attempt.callback_token, callback.token):
@@ -573,19 +586,30 @@ def stk_callback_process(*, callback: MpesaCallback) -> str:
         parsed: StkCallback = parse_stk_callback(callback.body)
     except CallbackParseError as exc:
         return _callback_outcome(callback, MpesaCallback.Outcome.REJECTED, str(exc))
-    result = attempt_settle(
-        attempt_id=attempt.pk,
-        outcome=SettleInput(
-            success=parsed.is_success,
-            result_code=parsed.result_code,
-            result_desc=parsed.result_desc,
-            receipt_number=parsed.receipt_number,
-            amount_paid=parsed.amount,
-            phone=parsed.phone or "",
-            checkout_request_id=parsed.checkout_request_id,
-            via="callback",
-        ),
-    )
+
+    same_request = attempt.checkout_request_id in (None, "", parsed.checkout_request_id)
+    if (
+        parsed.is_success
+        and same_request
+        and settings.MPESA_VERIFY_BEFORE_FULFIL
+        and attempt.status not in (Status.SUCCEEDED, Status.REVIEW)
+    ):
+        verdict = _verify_success_with_daraja(attempt.pk, parsed.checkout_request_id)
+        if verdict is None:
+            # Daraja cannot confirm yet: the callback waits, reconciliation applies it.
+            return _callback_outcome(
+                callback, MpesaCallback.Outcome.UNVERIFIED, "awaiting confirmation by query"
+            )
+        if verdict != "success":
+            attempt_flag(
+                attempt=attempt,
+                reason="A success callback that Daraja's query does not confirm",
+            )
+            return _callback_outcome(
+                callback, MpesaCallback.Outcome.REJECTED, f"query says {verdict}"
+            )
+
+    result = attempt_settle(attempt_id=attempt.pk, outcome=_callback_settle_input(parsed))
     outcome = {
         SettleResult.APPLIED: MpesaCallback.Outcome.APPLIED,
         SettleResult.REVIEW: MpesaCallback.Outcome.APPLIED,
@@ -594,6 +618,38 @@ def stk_callback_process(*, callback: MpesaCallback) -> str:
         SettleResult.MISMATCH: MpesaCallback.Outcome.REJECTED,
     }[result]
     return _callback_outcome(callback, outcome, result)
+
+
+def _verify_success_with_daraja(attempt_id: int, checkout_request_id: str) -> str | None:
+    """ "Verify before fulfil": Daraja's own word on a success callback, or None if unknown."""
+    try:
+        answer = daraja_client().stk_query(checkout_request_id=checkout_request_id)
+    except gateway.DarajaError as exc:
+        logger.warning("Could not verify a success callback: %s", exc)
+        return None
+    MpesaAttemptEvent.objects.create(
+        attempt_id=attempt_id,
+        kind="verify",
+        message=f"query {answer.state} {answer.result_code or ''}"[:255],
+        data=answer.raw,
+    )
+    if answer.state == "pending":
+        return None
+    return str(answer.state)
+
+
+def _unverified_success_callback(attempt: MpesaPaymentAttempt) -> StkCallback | None:
+    """A success callback kept back for verification, now that Daraja has confirmed it."""
+    for body in attempt.callbacks.filter(outcome=MpesaCallback.Outcome.UNVERIFIED).values_list(
+        "body", flat=True
+    ):
+        try:
+            parsed = parse_stk_callback(body)
+        except CallbackParseError:
+            continue
+        if parsed.is_success:
+            return parsed
+    return None
 
 
 def _callback_outcome(callback: MpesaCallback, outcome: str, detail: str) -> str:
@@ -651,6 +707,15 @@ def attempt_refresh_from_daraja(
     _record_event(attempt, "query", f"{answer.state} {answer.result_code or ''}", data=answer.raw)
     if answer.state == "pending":
         return None
+    held_back = _unverified_success_callback(attempt) if answer.state == "success" else None
+    if held_back is not None and held_back.checkout_request_id == attempt.checkout_request_id:
+        result = attempt_settle(
+            actor=actor, attempt_id=attempt.pk, outcome=_callback_settle_input(held_back)
+        )
+        attempt.callbacks.filter(outcome=MpesaCallback.Outcome.UNVERIFIED).update(
+            outcome=MpesaCallback.Outcome.APPLIED, detail="confirmed by query"
+        )
+        return result
     return attempt_settle(
         actor=actor,
         attempt_id=attempt.pk,

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from . import services
 from .c2b import C2BParseError, parse_c2b
+from .security import callback_source_allowed, client_address
 from .services import C2B_OTHER
 
 logger = logging.getLogger(__name__)
@@ -22,13 +23,14 @@ logger = logging.getLogger(__name__)
 ACCEPTED = {"ResultCode": 0, "ResultDesc": "Accepted"}
 
 
-def client_address(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+REFUSED = {"ResultCode": 1, "ResultDesc": "Refused"}
 
 
 @csrf_exempt
 @require_POST
 def stk_callback(request, token: str):
+    if not callback_source_allowed(request):
+        return JsonResponse(REFUSED, status=403)
     length = request.META.get("CONTENT_LENGTH") or "0"
     if not length.isdigit() or int(length) > settings.MPESA_CALLBACK_MAX_BYTES:
         logger.warning("STK callback refused: body too large (%s bytes)", length)
@@ -64,6 +66,8 @@ def _c2b_secret_ok(secret: str) -> bool:
 
 def _read_c2b(request, secret: str):
     """The parsed payment, or the error response to send instead."""
+    if not callback_source_allowed(request):
+        return None, JsonResponse({"ResultCode": C2B_OTHER, "ResultDesc": "Rejected"}, status=403)
     if not _c2b_secret_ok(secret):
         logger.warning("C2B call with a wrong path secret from %s", client_address(request))
         return None, JsonResponse({"ResultCode": C2B_OTHER, "ResultDesc": "Rejected"}, status=404)

@@ -219,3 +219,16 @@ def test_placing_the_order_twice_sends_one_prompt_and_makes_one_order(
     assert second.status_code == 302
     assert Order.objects.count() == 1
     assert MpesaPaymentAttempt.objects.count() == 1
+
+
+def test_too_many_prompts_from_one_address_are_refused_with_a_clear_message(
+    django_app, catalogue, daraja_simulator, settings
+):
+    settings.MPESA_PROMPTS_PER_ADDRESS = 0
+    payment_page = to_payment_details(django_app, catalogue.kettle)
+    response = place_order_and_pay(django_app, payment_page)
+
+    assert response.status_code == 200
+    assert "Too many payment prompts" in response
+    assert Order.objects.count() == 0
+    assert MpesaPaymentAttempt.objects.count() == 0
