@@ -199,18 +199,15 @@ def stk_push_initiate(
             _("A payment prompt for this order is already open. Check your phone.")
         ) from exc
 
+    client = daraja_client()
     try:
-        accepted = daraja_client().stk_push(
-            phone=phone,
-            amount=charge,
-            account_reference=order_number[:12],
-            description=(description or f"Order {order_number}")[:13],
-            callback_url=callback_url_for(secret),
-        )
-    except (gateway.DarajaTimeout, gateway.DarajaInvalidResponse) as exc:
+        # A token first: whatever goes wrong here, no push has been sent.
+        client.get_access_token()
+        accepted = _send_push(client, attempt, secret, charge, order_number, description)
+    except _PushOutcomeUnknown as unknown:
         # The push may have reached Daraja and the phone: keep the attempt open so a
         # late callback (its token is in the URL) can still settle it.
-        _attempt_mark_unconfirmed(attempt, exc)
+        _attempt_mark_unconfirmed(attempt, unknown.__cause__)
         return attempt
     except gateway.DarajaError as exc:
         _attempt_mark_refused(attempt, exc.error_code or "", exc.error_message or str(exc))
@@ -232,6 +229,23 @@ def stk_push_initiate(
         _record_event(attempt, "accepted", accepted.customer_message, data=accepted.raw)
     logger.info("STK push accepted", extra=_log_extra(attempt))
     return attempt
+
+
+class _PushOutcomeUnknown(Exception):
+    """The STK push request went out but no usable answer came back."""
+
+
+def _send_push(client, attempt, secret, charge, order_number, description):
+    try:
+        return client.stk_push(
+            phone=attempt.phone,
+            amount=charge,
+            account_reference=order_number[:12],
+            description=(description or f"Order {order_number}")[:13],
+            callback_url=callback_url_for(secret),
+        )
+    except (gateway.DarajaTimeout, gateway.DarajaInvalidResponse) as exc:
+        raise _PushOutcomeUnknown from exc
 
 
 def _push_refusal_message(exc: gateway.DarajaError) -> str:

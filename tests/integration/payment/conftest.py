@@ -24,6 +24,12 @@ class ScriptedDaraja:
         self.queries: list[str] = []
         self.push_error: Exception | None = None
         self.query_answer: gateway.StkQueryResult | Exception | None = None
+        self.token_error: Exception | None = None
+
+    def get_access_token(self, *, force_refresh=False):
+        if isinstance(self.token_error, Exception):
+            raise self.token_error
+        return "scripted-token"
 
     def stk_push(self, *, phone, amount, account_reference, description, callback_url):
         self.pushes.append(

@@ -95,6 +95,19 @@ class TestInitiate:
         assert attempt.status == Status.UNCONFIRMED
         assert len(daraja.pushes) == 1
 
+    def test_a_proxy_error_page_instead_of_an_answer_is_treated_as_unknown(
+        self, daraja, pending_order
+    ):
+        daraja.push_error = gateway.DarajaInvalidResponse("HTML 502", http_status=502)
+        assert initiate(pending_order).status == Status.UNCONFIRMED
+
+    def test_any_failure_to_get_a_token_means_no_prompt_was_sent(self, daraja, pending_order):
+        daraja.token_error = gateway.DarajaInvalidResponse("HTML 502", http_status=502)
+        with pytest.raises(services.PushRefused):
+            initiate(pending_order)
+        assert daraja.pushes == []
+        assert MpesaPaymentAttempt.objects.get().status == Status.REFUSED
+
     def test_a_second_prompt_for_the_same_order_is_refused_while_one_is_open(
         self, daraja, pending_order
     ):
