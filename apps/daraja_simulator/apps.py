@@ -8,3 +8,6 @@ class DarajaSimulatorConfig(AppConfig):
     label = "daraja_simulator"
     verbose_name = "Daraja simulator"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import delivery  # noqa: F401  (connects the request signals that start callbacks)

@@ -12,7 +12,9 @@ import time
 from collections.abc import Callable
 
 import requests
+from django.core.signals import request_finished, request_started
 from django.db import connections, transaction
+from django.dispatch import receiver
 
 from .models import CallbackDelivery
 
@@ -22,8 +24,28 @@ CALLBACK_TIMEOUT = (5.0, 15.0)
 CALLBACK_HEADERS = {"Content-Type": "application/json;charset=UTF-8"}
 
 
+_request = threading.local()
+
+
+@receiver(request_started, dispatch_uid="daraja_simulator.request_started")
+def _collect_jobs(**kwargs) -> None:
+    _request.pending_starts = []
+
+
+@receiver(request_finished, dispatch_uid="daraja_simulator.request_finished")
+def _start_collected_jobs(**kwargs) -> None:
+    """Start the request's jobs only now: the answer (e.g. the push's) has gone out first."""
+    pending, _request.pending_starts = getattr(_request, "pending_starts", None), None
+    for start in pending or ():
+        start()
+
+
 def run_later(delay: float, job: Callable[..., None], *args) -> None:
-    """Run ``job(*args)`` in a daemon thread after ``delay`` seconds, once the caller commits."""
+    """Run ``job(*args)`` in a daemon thread after ``delay`` seconds.
+
+    The thread starts once the caller's transaction commits and, inside a request, once the
+    response has been sent, so a callback never overtakes the answer to the push.
+    """
 
     def runner() -> None:
         try:
@@ -38,7 +60,14 @@ def run_later(delay: float, job: Callable[..., None], *args) -> None:
     def start() -> None:
         threading.Thread(target=runner, name=f"daraja-sim-{job.__name__}", daemon=True).start()
 
-    transaction.on_commit(start)
+    def schedule() -> None:
+        pending = getattr(_request, "pending_starts", None)
+        if pending is None:
+            start()
+        else:
+            pending.append(start)
+
+    transaction.on_commit(schedule)
 
 
 def post(kind: str, reference: str, url: str, body: str) -> requests.Response | None:

@@ -34,7 +34,7 @@ class SentRequest:
 class FakeDaraja:
     """Answers by path: a list of answers per path is consumed in order (the last one repeats).
 
-    An answer is ``(status, body)`` or an exception instance to raise.
+    An answer is ``(status, body)``, an exception instance to raise, or a callable giving one.
     """
 
     answers: dict[str, list] = field(default_factory=dict)
@@ -51,6 +51,8 @@ class FakeDaraja:
         self.sent.append(SentRequest(method, url, headers or {}, json, params, auth, timeout))
         queue = self.answers[path]
         answer = queue.pop(0) if len(queue) > 1 else queue[0]
+        if callable(answer):
+            answer = answer()
         if isinstance(answer, BaseException):
             raise answer
         status, body = answer

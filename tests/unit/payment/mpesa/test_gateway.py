@@ -1,5 +1,7 @@
 import base64
 import logging
+import threading
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -117,6 +119,25 @@ def test_token_is_cached_until_a_few_minutes_before_it_expires(daraja, answer, m
     monkeypatch.setattr(cache, "set", spy)
     make_client(daraja).get_access_token()
     assert list(stored.values()) == [3599 - 300]
+
+
+def test_workers_asking_at_once_share_one_token_request(daraja):
+    def slow_token():
+        time.sleep(0.3)
+        return (200, recorded.TOKEN)
+
+    daraja.on(OAUTH, slow_token)
+    tokens = []
+    workers = [
+        threading.Thread(target=lambda: tokens.append(make_client(daraja).get_access_token()))
+        for _ in range(8)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(10)
+    assert tokens == [recorded.TOKEN["access_token"]] * 8
+    assert len(daraja.to(OAUTH)) == 1
 
 
 def test_force_refresh_fetches_a_new_token(daraja):
