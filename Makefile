@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test lint format install install-test clean
+.PHONY: run test lint format install install-test browsers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ $(VENV)/.installed-test: requirements.txt requirements-test.txt | $(BIN)/python
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+## browsers: Debian's Chromium for the end-to-end tests (tests/browser), when it is missing
+browsers:
+	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
 ## run: install, migrate, load the demo shop, index it and serve it on http://$(HOST):$(PORT)
 run: export MPESA_BASE_URL ?= http://$(HOST):$(PORT)
 run: export MPESA_CALLBACK_BASE_URL ?= http://$(HOST):$(PORT)
@@ -35,7 +39,7 @@ run: install
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 ## test: install the test tools and run the whole suite (lint, checks, pytest)
-test: install-test
+test: install-test browsers
 	$(BIN)/ruff check .
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
