@@ -6,7 +6,8 @@ traceback stays inside its event instead of spilling over many lines. The paymen
 other simple extra) become keys of the line, so "everything about order 100042" is one filter.
 
 Phone numbers are masked by the callers already; the formatter masks any Kenyan mobile number
-left in a message, an extra or a traceback once more, as the last line of defence.
+left in a message, an extra or a traceback once more, as the last line of defence, and blanks
+the secrets of the callback paths (``scrub``; gunicorn's access log uses it too).
 """
 
 import json
@@ -22,6 +23,12 @@ from apps.payment.mpesa.phone import mask_phone
 # digits (CheckoutRequestIDs and timestamps are long digit runs that must stay readable).
 _KENYAN_MOBILE = re.compile(r"(?<![\d+])(?:\+?254|0)[ -]?([17]\d{2})[ -]?(\d{3})[ -]?(\d{3})(?!\d)")
 
+# Secrets that travel in URL paths: the STK callback token and the Paybill (C2B) path secret.
+# Django logs the path of a refused request ("Forbidden: /payments/stk/callback/..."), and the
+# access logs of gunicorn and nginx would keep it: whoever reads a log must not learn them.
+SECRET_PATH = re.compile(r"(/payments/(?:stk/callback|c2b)/)[^/?#\s\"']+")
+REDACTED = "[redacted]"
+
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
 _RECORD_ATTRIBUTES = frozenset(
     vars(logging.LogRecord("", logging.INFO, "", 0, "", None, None)).keys()
@@ -36,6 +43,16 @@ def mask_phone_numbers(text: str) -> str:
     return _KENYAN_MOBILE.sub(lambda match: mask_phone("254" + "".join(match.groups())), text)
 
 
+def redact_secret_paths(text: str) -> str:
+    """Replace the secret segment of the shop's callback paths by ``[redacted]``."""
+    return SECRET_PATH.sub(r"\1" + REDACTED, text)
+
+
+def scrub(text: str) -> str:
+    """What every logged text goes through: masked phone numbers, no secret paths."""
+    return redact_secret_paths(mask_phone_numbers(text))
+
+
 def _loggable(value: Any) -> Any:
     """A JSON-safe, phone-masked form of an extra; None for values that don't belong in a line."""
     if isinstance(value, bool) or value is None:
@@ -43,7 +60,7 @@ def _loggable(value: Any) -> Any:
     if isinstance(value, int | float):
         return value
     if isinstance(value, str | Decimal):
-        return mask_phone_numbers(str(value))
+        return scrub(str(value))
     return None
 
 
@@ -63,7 +80,7 @@ class JsonLineFormatter(logging.Formatter):
             ),
             "level": record.levelname,
             "logger": record.name,
-            "message": mask_phone_numbers(record.getMessage()),
+            "message": scrub(record.getMessage()),
         }
         extras = {
             key: value for key, value in vars(record).items() if key not in _RECORD_ATTRIBUTES
@@ -78,9 +95,9 @@ class JsonLineFormatter(logging.Formatter):
             if loggable is not None:
                 line[key] = loggable
         if record.exc_info:
-            line["exception"] = mask_phone_numbers(self.formatException(record.exc_info))
+            line["exception"] = scrub(self.formatException(record.exc_info))
         elif record.exc_text:
-            line["exception"] = mask_phone_numbers(record.exc_text)
+            line["exception"] = scrub(record.exc_text)
         if record.stack_info:
-            line["stack"] = mask_phone_numbers(self.formatStack(record.stack_info))
+            line["stack"] = scrub(self.formatStack(record.stack_info))
         return json.dumps(line, ensure_ascii=True, default=str)

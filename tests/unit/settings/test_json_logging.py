@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils.module_loading import import_string
 
-from oscar_shop.logging import JsonLineFormatter, mask_phone_numbers
+from oscar_shop.logging import JsonLineFormatter, mask_phone_numbers, scrub
 
 
 @pytest.fixture
@@ -118,3 +118,30 @@ def test_a_multi_line_message_stays_on_one_line():
     line = JsonLineFormatter().format(record)
     assert len(line.splitlines()) == 1
     assert json.loads(line)["message"] == "first\nsecond\u2028third"
+
+
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        (
+            "/payments/stk/callback/Zq3x-9Lk_p0Vw8Hr2TbY6cNe4Ju1Ms7A/",
+            "/payments/stk/callback/[redacted]/",
+        ),
+        ("/payments/c2b/5f0c2a9e7b41d8c3/confirmation/", "/payments/c2b/[redacted]/confirmation/"),
+        (
+            "/payments/c2b/5f0c2a9e7b41d8c3/validation/?x=1",
+            "/payments/c2b/[redacted]/validation/?x=1",
+        ),
+    ],
+)
+def test_callback_path_secrets_never_reach_a_log_line(log_lines, path, logged):
+    logger, lines = log_lines
+    logger.warning("Forbidden: %s", path, extra={"path": path})
+    event = json.loads(lines()[0])
+    assert event["message"] == f"Forbidden: {logged}"
+    assert event["path"] == logged
+
+
+def test_other_paths_are_logged_as_they_are():
+    path = "/catalogue/samsung-galaxy-a15-128gb_42/ /checkout/payment-details/ /payments/"
+    assert scrub(path) == path
