@@ -187,3 +187,13 @@ def test_a_server_set_up_from_the_env_template_passes_check_deploy():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_every_variable_production_and_gunicorn_read_is_documented_in_env_example():
+    production = (ROOT / "oscar_shop" / "settings" / "production.py").read_text()
+    gunicorn = GUNICORN_CONF.read_text()
+    read = set(re.findall(r'(?:_required|_bool|_int|env(?:\.\w+)?)\("(\w+)"', production))
+    read |= set(re.findall(r'(?:os\.environ\.get|_env_int)\("(\w+)"', gunicorn))
+    assert {"DJANGO_SECURE_HSTS_SECONDS", "DJANGO_EMAIL_HOST", "GUNICORN_WORKERS"} <= read
+    documented = set(re.findall(r"^#? ?(\w+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert read - documented == set()
