@@ -94,3 +94,12 @@ def test_the_navbar_and_basket_controls_are_real_links_and_buttons(
         assert control.name == "button", str(control)
         assert control["aria-label"].strip()
     assert not basket.select("#basket_formset [onclick], #basket_formset a[href='#']")
+
+
+def test_a_missing_page_keeps_the_shop_navigation(django_app, catalogue):
+    page = django_app.get("/no-such-page/", status=404)
+
+    assert page.html.select_one("nav.shop-navbar #id_q") is not None
+    assert page.html.select_one("main h1").text.strip()
+    assert not page.html.select("main [onclick]")
+    assert page.html.select_one("main a[href='/catalogue/']") is not None
