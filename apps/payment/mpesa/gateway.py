@@ -549,11 +549,11 @@ class DarajaClient:
         Daraja answers 404.001.03 at its gateway, before the request reaches M-Pesa, so this
         one retry cannot create a second prompt.
         """
-        token = self.get_access_token()
+        token = self._token_before_sending(self.get_access_token)
         response = self._send("POST", path, json=body, token=token)
         if self._is_invalid_token(response):
             logger.info("Daraja refused the cached token; fetching a new one.")
-            fresh = self._refresh_stale_token(token)
+            fresh = self._token_before_sending(lambda: self._refresh_stale_token(token))
             response = self._send("POST", path, json=body, token=fresh)
             if self._is_invalid_token(response):
                 error = self._error_from(response)
@@ -569,6 +569,23 @@ class DarajaClient:
         if "errorCode" in answer:
             raise self._error_from(response)
         return answer
+
+    @staticmethod
+    def _token_before_sending(fetch: Callable[[], str]) -> str:
+        """A token for the request about to be sent.
+
+        If the token request itself times out or gets a garbled answer, the request it was
+        for has not been sent: that is a connection error for it, never an ambiguous one.
+        """
+        try:
+            return fetch()
+        except (DarajaTimeout, DarajaInvalidResponse) as error:
+            raise DarajaConnectionError(
+                f"No access token, so nothing was sent: {error}",
+                error_code=error.error_code,
+                http_status=error.http_status,
+                raw=error.raw,
+            ) from error
 
     def _refresh_stale_token(self, stale: str) -> str:
         """A token other than ``stale``: another worker's fresh one if there is, else a new one."""

@@ -150,6 +150,24 @@ def test_force_refresh_fetches_a_new_token(daraja):
     assert client.get_access_token() == recorded.TOKEN_NUMERIC_EXPIRY["access_token"]
 
 
+@pytest.mark.parametrize(
+    "token_failure",
+    [requests.exceptions.ReadTimeout("read timed out"), (502, recorded.PROXY_502_HTML)],
+)
+def test_a_failed_token_request_means_the_push_was_not_sent(daraja, token_failure):
+    daraja.on(OAUTH, token_failure)
+    daraja.on(PUSH, (200, recorded.STK_ACCEPTED))
+    with pytest.raises(DarajaConnectionError, match="nothing was sent"):
+        push(make_client(daraja))
+    assert daraja.to(PUSH) == []
+
+
+def test_a_token_request_timing_out_on_its_own_is_a_timeout(daraja):
+    daraja.on(OAUTH, requests.exceptions.ReadTimeout("read timed out"))
+    with pytest.raises(DarajaTimeout):
+        make_client(daraja).get_access_token()
+
+
 def test_wrong_consumer_key_or_secret_is_an_auth_error(daraja):
     daraja.on(OAUTH, (400, recorded.OAUTH_INVALID_CREDENTIALS))
     with pytest.raises(DarajaAuthError) as excinfo:
