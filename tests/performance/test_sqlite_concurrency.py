@@ -57,12 +57,49 @@ print("PRODUCT_URLS=" + json.dumps(urls))
 """
 
 
+READ_THEN_WRITE = """
+import json
+import threading
+from django.db import connection, transaction
+from oscar.core.loading import get_model
+
+StockRecord = get_model("partner", "StockRecord")
+record_id = StockRecord.objects.order_by("pk").values_list("pk", flat=True).first()
+StockRecord.objects.filter(pk=record_id).update(num_allocated=0)
+errors = []
+start = threading.Barrier({workers})
+
+def allocate_one_at_a_time():
+    start.wait()
+    try:
+        for _ in range({rounds}):
+            try:
+                with transaction.atomic():
+                    record = StockRecord.objects.select_for_update().get(pk=record_id)
+                    record.num_allocated += 1
+                    record.save(update_fields=["num_allocated"])
+            except Exception as error:
+                errors.append(repr(error))
+    finally:
+        connection.close()
+
+threads = [threading.Thread(target=allocate_one_at_a_time) for _ in range({workers})]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+allocated = StockRecord.objects.get(pk=record_id).num_allocated
+print("RESULT=" + json.dumps({{"errors": errors, "allocated": allocated}}))
+"""
+
+
 @dataclass
 class EmbeddedShop:
     base_url: str
     database: Path
     log: Path
     product_urls: list[tuple[str, str]]  # (product page, add to basket)
+    env: dict[str, str]
 
 
 @dataclass
@@ -99,21 +136,27 @@ def embedded_shop_env(workdir: Path, settings_module: str) -> dict[str, str]:
     }
 
 
-def start_embedded_shop(
-    workdir: Path, settings_module: str = "oscar_shop.settings.local"
-) -> tuple[EmbeddedShop, subprocess.Popen]:
-    env = embedded_shop_env(workdir, settings_module)
-    manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-    setup = subprocess.run(
-        [*manage, "shell", "--no-imports", "-c", SETUP_SHOP.format(count=PRODUCTS)],
+def run_in_shop(env: dict[str, str], code: str, result_marker: str):
+    """Run ``code`` in ``manage.py shell`` with the shop's environment; return what it
+    printed after ``result_marker``, as JSON."""
+    finished = subprocess.run(
+        [sys.executable, str(settings.BASE_DIR / "manage.py"), "shell", "--no-imports", "-c", code],
         env=env,
         cwd=settings.BASE_DIR,
         capture_output=True,
         text=True,
         timeout=180,
     )
-    assert setup.returncode == 0, setup.stderr
-    product_urls = json.loads(setup.stdout.split("PRODUCT_URLS=")[1])
+    assert finished.returncode == 0, finished.stderr
+    return json.loads(finished.stdout.split(result_marker)[1])
+
+
+def start_embedded_shop(
+    workdir: Path, settings_module: str = "oscar_shop.settings.local"
+) -> tuple[EmbeddedShop, subprocess.Popen]:
+    env = embedded_shop_env(workdir, settings_module)
+    manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+    product_urls = run_in_shop(env, SETUP_SHOP.format(count=PRODUCTS), "PRODUCT_URLS=")
 
     port = _free_port()
     log = workdir / "server.log"
@@ -124,7 +167,9 @@ def start_embedded_shop(
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
     )
-    shop = EmbeddedShop(f"http://127.0.0.1:{port}", workdir / "shop.sqlite3", log, product_urls)
+    shop = EmbeddedShop(
+        f"http://127.0.0.1:{port}", workdir / "shop.sqlite3", log, product_urls, env
+    )
     deadline = time.monotonic() + 30
     while True:
         assert server.poll() is None, log.read_text()
@@ -212,6 +257,19 @@ def test_concurrent_guests_on_the_sqlite_default_get_no_errors(embedded_shop):
     assert baskets == (CLIENTS,)
     # The shop's connection options took effect: readers no longer wait for writers.
     assert journal_mode == ("wal",)
+
+
+def test_read_then_write_transactions_on_the_sqlite_default_take_turns(embedded_shop):
+    """Placing an order and settling a payment read rows, then write them, in one
+    transaction, under ``select_for_update`` (a no-op on SQLite). Transactions that take
+    the write lock up front make them wait their turn: none fails, no update is lost."""
+    rounds = 10
+    result = run_in_shop(
+        embedded_shop.env, READ_THEN_WRITE.format(workers=CLIENTS, rounds=rounds), "RESULT="
+    )
+
+    assert result["errors"] == []
+    assert result["allocated"] == CLIENTS * rounds
 
 
 def test_missing_image_link_is_made_before_any_request_and_tolerates_a_race(tmp_path, settings):
