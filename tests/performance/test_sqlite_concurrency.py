@@ -146,6 +146,7 @@ def run_in_shop(env: dict[str, str], code: str, result_marker: str):
         [sys.executable, str(settings.BASE_DIR / "manage.py"), "shell", "--no-imports", "-c", code],
         env=env,
         cwd=settings.BASE_DIR,
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=180,
@@ -167,6 +168,7 @@ def start_embedded_shop(
         [*manage, "runserver", "--noreload", "--skip-checks", f"127.0.0.1:{port}"],
         env=env,
         cwd=settings.BASE_DIR,
+        stdin=subprocess.DEVNULL,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
     )
