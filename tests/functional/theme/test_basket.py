@@ -135,3 +135,15 @@ def test_the_steppers_wait_for_javascript_and_update_stays_for_everyone(
     # Enter in a quantity field sends the form with its first submit button: a plain update.
     first_submit = form.select("button[type=submit]")[0]
     assert first_submit.get("name") is None
+
+
+def test_the_product_page_lets_the_shopper_choose_a_quantity(django_app, catalogue):
+    page = django_app.get(catalogue.sufuria.get_absolute_url())
+
+    quantity = page.html.select_one("#add_to_basket_form input[name=quantity]")
+    assert quantity["type"] == "number"
+    assert page.html.select_one("label[for=id_quantity]").text.strip().startswith("Quantity")
+    form = page.forms["add_to_basket_form"]
+    form["quantity"] = "3"
+    form.submit()
+    assert basket_badge(django_app.get("/")) == "3"
