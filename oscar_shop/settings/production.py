@@ -1,4 +1,9 @@
-"""Production: every secret comes from the environment, and the shop refuses to start without it."""
+"""Production: every secret comes from the environment, and the shop refuses to start without it.
+
+PostgreSQL, Redis, SMTP, https behind nginx, WhiteNoise for static files, JSON-line logs. The
+samples around it (gunicorn, nginx, systemd, the env file) are in deploy/; the README's
+"Running in production" puts them together.
+"""
 
 from django.core.exceptions import ImproperlyConfigured
 
