@@ -12,11 +12,19 @@ from apps.payment.mpesa.rules import forbidden_callback_words
 from .base import *  # noqa: F403
 from .base import env
 
+# deploy/oscar-shop.env marks what each server must fill in with CHANGE: a value still
+# starting with it is public (it is in the repository), so it counts as not set.
+_PLACEHOLDER = "CHANGE"
+
 
 def _required(name: str) -> str:
     value = env(name, default="")
     if not value:
         raise ImproperlyConfigured(f"{name} must be set in production.")
+    if value.startswith(_PLACEHOLDER):
+        raise ImproperlyConfigured(
+            f"{name} must be set in production: it still has the template's placeholder."
+        )
     return value
 
 

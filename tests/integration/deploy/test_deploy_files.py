@@ -178,9 +178,27 @@ def test_the_env_template_names_every_setting_production_requires():
     assert template["DATABASE_URL"].startswith("postgres://")
 
 
+def test_the_env_templates_placeholders_keep_production_from_starting():
+    template = env_template()
+    assert template["DJANGO_SECRET_KEY"].startswith("CHANGE")
+    environment = {name: None for name in PRODUCTION_ENV} | template
+    environment["DJANGO_SETTINGS_MODULE"] = "oscar_shop.settings.production"
+    result = production_process(["manage.py", "check"], **environment)
+    assert result.returncode != 0
+    assert (
+        "DJANGO_SECRET_KEY must be set in production: it still has the template's placeholder"
+        in (result.stderr)
+    )
+
+
 def test_a_server_set_up_from_the_env_template_passes_check_deploy():
     # Only what the template and the systemd unit set: nothing borrowed from the test's own env.
-    environment = {name: None for name in PRODUCTION_ENV} | env_template()
+    template = env_template()
+    filled_in = {
+        name: value.replace("CHANGE", f"server-own-{name.lower()}")
+        for name, value in template.items()
+    }
+    environment = {name: None for name in PRODUCTION_ENV} | filled_in
     environment["DJANGO_SETTINGS_MODULE"] = "oscar_shop.settings.production"
     result = production_process(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **environment

@@ -114,6 +114,15 @@ def test_refuses_to_start_without_a_required_setting(missing):
     assert f"{missing} must be set in production" in result.stderr
 
 
+@pytest.mark.parametrize("name", ["DJANGO_SECRET_KEY", "MPESA_CONSUMER_SECRET", "MPESA_PASSKEY"])
+def test_refuses_to_start_with_a_placeholder_left_from_the_env_template(name):
+    result = load_production(**{name: "CHANGE-me"})
+    assert result.returncode != 0
+    assert f"{name} must be set in production: it still has the template's placeholder" in (
+        result.stderr
+    )
+
+
 @pytest.mark.parametrize("value", ["true", "1", "on"])
 def test_refuses_to_start_with_debug_on(value):
     result = load_production(DJANGO_DEBUG=value)
