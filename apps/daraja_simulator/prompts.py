@@ -120,8 +120,10 @@ def _settle(push: StkPush, result_code: int) -> bool:
 
 
 def _decide_and_deliver(push_id: int, deliveries: int) -> None:
+    """The scheduled outcome is due now (a query may already have applied it)."""
     push = StkPush.objects.get(pk=push_id)
-    refresh(push)
+    if push.state == StkPush.State.PENDING:
+        _settle(push, push.planned_result_code)
     _deliver(push_id, deliveries)
 
 
