@@ -148,6 +148,11 @@ MPESA_CONSUMER_SECRET = _required("MPESA_CONSUMER_SECRET")
 MPESA_SHORTCODE = _required("MPESA_SHORTCODE")
 MPESA_PASSKEY = _required("MPESA_PASSKEY")
 MPESA_C2B_PATH_SECRET = _required("MPESA_C2B_PATH_SECRET")
+if forbidden_callback_words(MPESA_C2B_PATH_SECRET):
+    raise ImproperlyConfigured(
+        "MPESA_C2B_PATH_SECRET spells a word Safaricom refuses in callback URLs; "
+        "use hex: python -c 'import secrets; print(secrets.token_hex(16))'."
+    )
 if MPESA_TRANSACTION_TYPE not in ("CustomerPayBillOnline", "CustomerBuyGoodsOnline"):
     raise ImproperlyConfigured(
         "MPESA_TRANSACTION_TYPE must be CustomerPayBillOnline or CustomerBuyGoodsOnline."

@@ -87,6 +87,12 @@ def test_refuses_a_callback_base_with_a_word_safaricom_rejects():
     assert "mpesa" in result.stderr
 
 
+def test_refuses_a_c2b_path_secret_that_spells_a_refused_word():
+    result = load_production(MPESA_C2B_PATH_SECRET="x7SqLk2")
+    assert result.returncode != 0
+    assert "MPESA_C2B_PATH_SECRET spells a word" in result.stderr
+
+
 def test_refuses_the_simulator():
     result = load_production(MPESA_ENVIRONMENT="simulator")
     assert result.returncode != 0
