@@ -129,6 +129,10 @@ def test_a_multi_line_message_stays_on_one_line():
         ),
         ("/payments/c2b/5f0c2a9e7b41d8c3/confirmation/", "/payments/c2b/[redacted]/confirmation/"),
         (
+            "/checkout/pay/100042/8f14e45fceea167a5a36dedd4bea2543/status/",
+            "/checkout/pay/100042/[redacted]/status/",
+        ),
+        (
             "/payments/c2b/5f0c2a9e7b41d8c3/validation/?x=1",
             "/payments/c2b/[redacted]/validation/?x=1",
         ),
@@ -143,5 +147,8 @@ def test_callback_path_secrets_never_reach_a_log_line(log_lines, path, logged):
 
 
 def test_other_paths_are_logged_as_they_are():
-    path = "/catalogue/samsung-galaxy-a15-128gb_42/ /checkout/payment-details/ /payments/"
+    path = (
+        "/catalogue/samsung-galaxy-a15-128gb_42/ /checkout/payment-details/ /payments/"
+        " /checkout/thank-you/"
+    )
     assert scrub(path) == path
