@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+import requests
 from django.core.management import call_command
 from oscar.test.factories import UserFactory
 
@@ -113,13 +114,21 @@ def test_a_lost_callback_is_settled_by_the_waiting_pages_status_check(
     django_app, catalogue, daraja_simulator, settings
 ):
     settings.MPESA_QUERY_AFTER_SECONDS = 0
+    settings.MPESA_QUERY_INTERVAL_SECONDS = 0
     payment_page = to_payment_details(django_app, catalogue.kettle)
     waiting = place_order_and_pay(django_app, payment_page, phone="0700000404").follow()
     order = Order.objects.get()
+
+    # The page polls; each poll may ask Daraja, which answers "being processed" until the
+    # customer has paid.
+    status = wait_until(
+        lambda: (
+            (s := django_app.get(waiting.request.path + "status/").json)["state"] == "paid" and s
+        ),
+        what="the status check to settle the payment",
+    )
+
     assert MpesaCallback.objects.count() == 0
-
-    status = django_app.get(waiting.request.path + "status/").json
-
     assert status["state"] == "paid"
     assert status["redirect_url"] == "/checkout/thank-you/"
     order.refresh_from_db()
@@ -130,6 +139,16 @@ def test_a_lost_callback_is_settled_by_mpesa_reconcile(django_app, catalogue, da
     payment_page = to_payment_details(django_app, catalogue.kettle)
     place_order_and_pay(django_app, payment_page, phone="0700000404")
     order = Order.objects.get()
+    # Daraja's side has decided (paid, no callback) before the shop's reconciliation runs.
+    wait_until(
+        lambda: (
+            requests.get(daraja_simulator.url + "/daraja-sim/stk/", timeout=10).json()["pushes"][0][
+                "state"
+            ]
+            == "succeeded"
+        ),
+        what="the simulated customer to pay",
+    )
     MpesaPaymentAttempt.objects.update(
         created_at=MpesaPaymentAttempt.objects.get().created_at.replace(year=2020)
     )
