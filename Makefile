@@ -36,6 +36,8 @@ run: install
 	$(MANAGE) load_demo_shop
 	$(MANAGE) rebuild_index --noinput
 	$(MANAGE) shop_banner --url http://$(HOST):$(PORT)
+	@# Once the server answers, register the Paybill URLs with the simulator it serves.
+	@(for i in $$(seq 60); do sleep 1; $(MANAGE) mpesa_register_c2b >/dev/null 2>&1 && break; done &)
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 ## test: install the test tools and run the whole suite (lint, checks, pytest)

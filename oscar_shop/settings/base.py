@@ -262,9 +262,10 @@ MPESA_QUERY_INTERVAL_SECONDS = env.int("MPESA_QUERY_INTERVAL_SECONDS", default=1
 MPESA_ATTEMPT_EXPIRY_SECONDS = env.int("MPESA_ATTEMPT_EXPIRY_SECONDS", default=600)
 # An order still unpaid this long after it was placed is cancelled and its stock released.
 MPESA_ORDER_EXPIRY_MINUTES = env.int("MPESA_ORDER_EXPIRY_MINUTES", default=60)
-# Offer Paybill (C2B) as the fallback on the waiting page. Only once the shop's C2B
-# confirmation URL is registered with Safaricom (manage.py mpesa_register_c2b).
-MPESA_C2B_ENABLED = env.bool("MPESA_C2B_ENABLED", default=False)
+# Offer Paybill (C2B) as the fallback on the waiting page and the order page. Turn it on
+# once the shop's C2B URLs are registered (manage.py mpesa_register_c2b); `make run`
+# registers them with the simulator by itself.
+MPESA_C2B_ENABLED = env.bool("MPESA_C2B_ENABLED", default=MPESA_ENVIRONMENT == "simulator")
 # "Test M-Pesa setup" in the dashboard: at most one test prompt per user and phone this often.
 MPESA_TEST_PROMPT_SPACING_SECONDS = env.int("MPESA_TEST_PROMPT_SPACING_SECONDS", default=60)
 # STK pushes per phone number, per browser session and per client address in each window.

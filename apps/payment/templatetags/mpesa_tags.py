@@ -1,0 +1,24 @@
+"""Template tags for showing customers how to finish paying an order."""
+
+from django import template
+from django.conf import settings
+
+from apps.checkout.views import waiting_page_url
+from apps.payment.mpesa import services
+
+register = template.Library()
+
+
+@register.inclusion_tag("oscar/customer/order/partials/mpesa_pay_pending.html")
+def mpesa_pay_pending(order) -> dict:
+    """For an order still waiting for its money: the waiting page and the Paybill details."""
+    if order is None or order.status != services.ORDER_PENDING:
+        return {"show": False}
+    return {
+        "show": True,
+        "order": order,
+        "amount_due": services.amount_due(order),
+        "waiting_url": waiting_page_url(order.number),
+        "show_paybill": settings.MPESA_C2B_ENABLED,
+        "paybill_number": settings.MPESA_SHORTCODE,
+    }

@@ -1,0 +1,47 @@
+"""A customer who left the waiting page can still pay from the order's status page."""
+
+import pytest
+from oscar.test.factories import UserFactory
+
+from apps.checkout.views import waiting_page_url
+
+pytestmark = pytest.mark.django_db
+
+
+def guest_order_page(app, order):
+    """Oscar asks a guest for the order's email before showing its status page."""
+    url = f"/accounts/order-status/{order.number}/{order.verification_hash()}/"
+    form_page = app.get(url).follow()
+    form = next(f for f in form_page.forms.values() if "email" in f.fields)
+    form["email"] = order.guest_email
+    return form.submit().follow()
+
+
+def test_a_guest_order_page_shows_how_to_pay_while_the_order_is_unpaid(
+    django_app, pending_order, settings
+):
+    settings.MPESA_C2B_ENABLED = True
+
+    page = guest_order_page(django_app, pending_order)
+
+    box = page.html.select_one("#mpesa-pay-pending")
+    assert box is not None
+    assert box.select_one(f'a[href="{waiting_page_url(pending_order.number)}"]')
+    assert "Account number" in box.text and pending_order.number in box.text
+    assert "KSh\xa01,250" in box.text
+
+
+def test_no_paybill_details_until_paybill_is_enabled(django_app, pending_order, settings):
+    settings.MPESA_C2B_ENABLED = False
+    box = guest_order_page(django_app, pending_order).html.select_one("#mpesa-pay-pending")
+    assert box is not None and "Account number" not in box.text
+
+
+def test_a_paid_order_shows_no_payment_box(django_app, pending_order):
+    user = UserFactory()
+    pending_order.user = user
+    pending_order.save()
+    pending_order.set_status("Paid")
+    page = django_app.get(f"/accounts/orders/{pending_order.number}/", user=user)
+    assert page.status_code == 200
+    assert page.html.select_one("#mpesa-pay-pending") is None
