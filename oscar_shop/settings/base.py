@@ -47,6 +47,7 @@ OSCAR_FORKED_APPS = {
     "oscar.apps.search.apps.SearchConfig": "apps.search.apps.SearchConfig",
     "oscar.apps.catalogue.apps.CatalogueConfig": "apps.catalogue.apps.CatalogueConfig",
     "oscar.apps.customer.apps.CustomerConfig": "apps.customer.apps.CustomerConfig",
+    "oscar.apps.basket.apps.BasketConfig": "apps.basket.apps.BasketConfig",
 }
 
 INSTALLED_APPS = [OSCAR_FORKED_APPS.get(app, app) for app in oscar.INSTALLED_APPS] + [

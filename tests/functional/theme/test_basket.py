@@ -77,15 +77,15 @@ def test_the_status_escapes_messages_oscar_did_not_mark_safe(rf, db):
     from django.contrib.messages import error
     from django.contrib.messages.storage.fallback import FallbackStorage
     from django.contrib.sessions.backends.db import SessionStore
-    from oscar.apps.basket.models import Basket
     from oscar.apps.partner.strategy import Default
+    from oscar.core.loading import get_model
 
     from apps.shop.basket_views import basket_status
 
     request = rf.get(STATUS_URL)
     request.session = SessionStore()
     request._messages = FallbackStorage(request)
-    request.basket = Basket()
+    request.basket = get_model("basket", "Basket")()
     request.basket.strategy = Default()
     error(request, "<b>bold</b>")
 

@@ -1,0 +1,5 @@
+import oscar.apps.basket.apps as apps
+
+
+class BasketConfig(apps.BasketConfig):
+    name = "apps.basket"
