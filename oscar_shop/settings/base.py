@@ -131,8 +131,13 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "oscar-shop",
+            # Room for a product card and a thumbnail key per product of a big catalogue.
+            "OPTIONS": {"MAX_ENTRIES": 20000},
         }
     }
+# Product cards, the category menu and the featured range are cached this long at most;
+# any catalogue change makes them stale at once (apps/shop/cache.py).
+SHOP_FRAGMENT_CACHE_SECONDS = env.int("SHOP_FRAGMENT_CACHE_SECONDS", default=60 * 60 * 24)
 
 # --- Static and media -------------------------------------------------------------
 

@@ -1,0 +1,39 @@
+"""``{% catalogue_cache "name" var ... %}…{% endcatalogue_cache %}``: a fragment cached until
+the catalogue changes (see ``apps.shop.cache``), safe to share between shoppers."""
+
+from django import template
+from django.core.cache import cache
+from django.utils.safestring import mark_safe
+
+from apps.shop import cache as shop_cache
+
+register = template.Library()
+
+
+class CatalogueCacheNode(template.Node):
+    def __init__(self, nodelist: template.NodeList, name: template.base.FilterExpression, vary):
+        self.nodelist = nodelist
+        self.name = name
+        self.vary = vary
+
+    def render(self, context: template.Context) -> str:
+        vary = [expression.resolve(context) for expression in self.vary]
+        key = shop_cache.fragment_key(self.name.resolve(context), *vary)
+        html = cache.get(key)
+        if html is None:
+            with context.push(csrf_token=shop_cache.CSRF_PLACEHOLDER):
+                html = self.nodelist.render(context)
+            cache.set(key, html, shop_cache.fragment_timeout())
+        return mark_safe(shop_cache.with_csrf_token(html, context.get("csrf_token")))
+
+
+@register.tag("catalogue_cache")
+def do_catalogue_cache(parser: template.base.Parser, token: template.base.Token):
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError(f"'{bits[0]}' needs a fragment name")
+    nodelist = parser.parse(("endcatalogue_cache",))
+    parser.delete_first_token()
+    return CatalogueCacheNode(
+        nodelist, parser.compile_filter(bits[1]), [parser.compile_filter(b) for b in bits[2:]]
+    )

@@ -1,0 +1,70 @@
+"""Cached storefront fragments, invalidated by one catalogue version number.
+
+Product cards, the category menu and the home page's featured range are rendered once
+and served from the default cache (local memory in the embedded run, Redis in
+production) until staff change the catalogue. Every change that can alter one of them
+(a product, a price or stock level, an image, a category, a range) bumps the version;
+fragment keys carry it, so stale fragments are never read again and simply expire,
+instead of being hunted down key by key.
+
+Cached HTML must not carry one shopper's CSRF token to another: fragments are rendered
+with a placeholder in its place, swapped for the current request's token on the way out.
+"""
+
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils.translation import get_language
+
+logger = logging.getLogger(__name__)
+
+CATALOGUE_VERSION_KEY = "shop:catalogue-version"
+#: Stands for the request's CSRF token inside cached HTML; never a valid token itself.
+CSRF_PLACEHOLDER = "shop-csrf-placeholder-7c1e9d"
+
+
+def catalogue_version() -> int:
+    """The current catalogue version: one cache read per call."""
+    version = cache.get(CATALOGUE_VERSION_KEY)
+    if version is None:
+        # A new cache (or an evicted key): start from the clock, so fragments stored
+        # under an earlier life of the cache can never be mistaken for current ones.
+        cache.add(CATALOGUE_VERSION_KEY, time.time_ns(), timeout=None)
+        version = cache.get(CATALOGUE_VERSION_KEY, time.time_ns())
+    return int(version)
+
+
+def _bump() -> None:
+    try:
+        cache.incr(CATALOGUE_VERSION_KEY)
+    except ValueError:  # no version yet: the next read starts a new one
+        cache.add(CATALOGUE_VERSION_KEY, time.time_ns(), timeout=None)
+
+
+def bump_catalogue_version() -> None:
+    """Make every cached fragment stale: now, and again once the change is committed.
+
+    The second bump closes a race: a request that read the old rows while the change
+    was still uncommitted could otherwise store them under the new version.
+    """
+    _bump()
+    transaction.on_commit(_bump)
+
+
+def fragment_key(name: str, *vary: object) -> str:
+    parts = [str(part) for part in vary]
+    return ":".join(["shop:fragment", name, str(catalogue_version()), get_language() or "", *parts])
+
+
+def fragment_timeout() -> int:
+    return settings.SHOP_FRAGMENT_CACHE_SECONDS
+
+
+def with_csrf_token(html: str, csrf_token: object) -> str:
+    """The cached ``html`` with the current request's CSRF token put back."""
+    if CSRF_PLACEHOLDER not in html:
+        return html
+    return html.replace(CSRF_PLACEHOLDER, str(csrf_token or ""))
