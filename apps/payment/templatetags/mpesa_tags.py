@@ -22,3 +22,13 @@ def mpesa_pay_pending(order) -> dict:
         "show_paybill": settings.MPESA_C2B_ENABLED,
         "paybill_number": settings.MPESA_SHORTCODE,
     }
+
+
+@register.filter
+def local_phone(msisdn: str) -> str:
+    """``254712345678`` as Kenyans write it: ``0712 345 678`` (anything else unchanged)."""
+    digits = str(msisdn or "")
+    if len(digits) == 12 and digits.startswith("254") and digits.isdigit():
+        local = "0" + digits[3:]
+        return f"{local[:4]} {local[4:7]} {local[7:]}"
+    return digits

@@ -139,7 +139,9 @@ class TestSettle:
         assert (
             PaymentEvent.objects.filter(order=pending_order, event_type__name="Paid").count() == 1
         )
-        assert [m.to for m in mail.outbox] == [["wanjiku@example.com"]]
+        [message] = mail.outbox
+        assert message.to == ["wanjiku@example.com"]
+        assert "M-Pesa receipt: NLJ7RT61SV" in message.body
 
     def test_a_duplicate_success_changes_nothing(
         self, daraja, pending_order, django_capture_on_commit_callbacks
