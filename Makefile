@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test lint format install install-test browsers clean
+.PHONY: run test lint format install install-test browsers clean bench load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,20 @@ test: install-test browsers
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## bench: gunicorn + PostgreSQL + Redis under wrk, 10,000 products / 100,000 orders (bench/bench.py)
+bench: install
+	command -v wrk >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk)
+	$(BIN)/python bench/bench.py $(BENCH_ARGS)
+
+## load: 50 Locust shoppers check out and pay for 2 minutes, then the records are checked (load/run.py)
+var/bench-venv/.installed: requirements-bench.txt
+	$(PYTHON) -m venv var/bench-venv
+	var/bench-venv/bin/pip install --quiet -r requirements-bench.txt
+	touch $@
+
+load: install var/bench-venv/.installed
+	$(BIN)/python load/run.py $(LOAD_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .

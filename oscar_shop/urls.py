@@ -30,5 +30,10 @@ if apps.is_installed("apps.daraja_simulator"):
     # Daraja's own paths from the root of the host (MPESA_ENVIRONMENT=simulator only).
     urlpatterns = [path("", include("apps.daraja_simulator.urls"))] + urlpatterns
 
+if settings.SHOP_BENCH_CEILING:
+    from apps.shop.bench_views import catalogue_html_from_memory
+
+    urlpatterns = [path("bench/ceiling/", catalogue_html_from_memory)] + urlpatterns
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

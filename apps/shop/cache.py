@@ -54,9 +54,24 @@ def bump_catalogue_version() -> None:
     transaction.on_commit(_bump)
 
 
-def fragment_key(name: str, *vary: object) -> str:
+def request_catalogue_version(request: object | None) -> int:
+    """The catalogue version, read once per request however many fragments the page has.
+
+    With Redis every read is a round trip; a listing page has a card per product.
+    """
+    if request is None:
+        return catalogue_version()
+    version = getattr(request, "_shop_catalogue_version", None)
+    if version is None:
+        version = catalogue_version()
+        request._shop_catalogue_version = version
+    return version
+
+
+def fragment_key(name: str, *vary: object, version: int | None = None) -> str:
     parts = [str(part) for part in vary]
-    return ":".join(["shop:fragment", name, str(catalogue_version()), get_language() or "", *parts])
+    version = catalogue_version() if version is None else version
+    return ":".join(["shop:fragment", name, str(version), get_language() or "", *parts])
 
 
 def fragment_timeout() -> int:

@@ -23,6 +23,7 @@ from django.utils import timezone
 from oscar.core.loading import get_model
 
 from apps.payment.models import MpesaPaymentAttempt
+from apps.payment.mpesa.services import callback_token_digest
 from apps.shop.cache import bump_catalogue_version
 from apps.shop.demo import product_card_png
 
@@ -44,10 +45,15 @@ WORDS = ("jiko", "sufuria", "kikoy", "kiondo", "taa", "redio", "kanga", "jembe",
 PICTURES = 8
 
 
-@dataclass
-class ScaleReport:
-    products: int = 0
-    orders: int = 0
+@dataclass(frozen=True)
+class PendingPayment:
+    """An order waiting for its M-Pesa callback, and what Daraja's callback would carry."""
+
+    order_number: str
+    callback_token: str
+    checkout_request_id: str
+    merchant_request_id: str
+    amount: Decimal
 
 
 def _batches(items: Iterator, size: int = BATCH) -> Iterator[list]:
@@ -130,9 +136,15 @@ def generate_products(count: int, progress: Callable[[str], None] = logger.info)
     return made
 
 
-def generate_orders(count: int, progress: Callable[[str], None] = logger.info) -> int:
+def generate_orders(
+    count: int, progress: Callable[[str], None] = logger.info, *, pending: bool = False
+) -> list[PendingPayment]:
     """Add ``count`` paid guest orders of one or two scale products, each with its paid
-    M-Pesa transaction: what the order and M-Pesa dashboards list."""
+    M-Pesa transaction: what the order and M-Pesa dashboards list.
+
+    With ``pending`` the orders wait for payment instead, each with an open STK push
+    whose callback token is returned (a benchmark posts their success callbacks).
+    """
     products = list(
         Product.objects.filter(upc__startswith="SCALE-")
         .values_list("pk", "title", "upc")
@@ -142,7 +154,10 @@ def generate_orders(count: int, progress: Callable[[str], None] = logger.info) -
         raise ValueError("Generate products first: orders are for scale products.")
     site = Site.objects.get_current()
     partner = Partner.objects.get(name="Scale supplier")
-    start = Order.objects.filter(number__startswith="S").count()
+    prefix = "P" if pending else "S"
+    start = Order.objects.filter(number__startswith=prefix).count()
+    order_status = "Pending payment" if pending else "Paid"
+    waiting: list[PendingPayment] = []
     now = timezone.now()
 
     def rows(number: int) -> tuple:
@@ -150,7 +165,7 @@ def generate_orders(count: int, progress: Callable[[str], None] = logger.info) -
         lines = 1 + number % 2
         amount = Decimal(1250 * lines)
         order = Order(
-            number=f"S{number:08d}",
+            number=f"{prefix}{number:08d}",
             site=site,
             currency="KES",
             total_incl_tax=amount,
@@ -159,21 +174,22 @@ def generate_orders(count: int, progress: Callable[[str], None] = logger.info) -
             shipping_excl_tax=Decimal(0),
             shipping_method="Collect in store",
             shipping_code="collect",
-            status="Paid",
+            status=order_status,
             guest_email=f"guest{number}@example.co.ke",
             date_placed=placed,
         )
         picked = [products[(number + k) % len(products)] for k in range(lines)]
+        token = secrets.token_hex(32)
         attempt = MpesaPaymentAttempt(
             order_number=order.number,
-            callback_token=secrets.token_hex(32),
+            callback_token=callback_token_digest(token),
             phone="254712345678",
             amount=amount,
-            amount_paid=amount,
             status=MpesaPaymentAttempt.Status.SUCCEEDED,
+            amount_paid=amount,
             receipt_number=f"SC{number:08d}",
-            checkout_request_id=f"ws_CO_SCALE_{number:08d}",
-            merchant_request_id=f"scale-{number}",
+            checkout_request_id=f"ws_CO_{prefix}{number:08d}",
+            merchant_request_id=f"scale-{prefix}{number}",
             result_code="0",
             result_desc="The service request is processed successfully.",
             guest_email=order.guest_email,
@@ -181,6 +197,20 @@ def generate_orders(count: int, progress: Callable[[str], None] = logger.info) -
             created_at=placed,
             settled_at=placed,
         )
+        if pending:
+            attempt.status = MpesaPaymentAttempt.Status.PENDING
+            attempt.amount_paid = attempt.receipt_number = attempt.settled_at = None
+            attempt.result_code = attempt.result_desc = ""
+            attempt.recorded_on_order = False
+            waiting.append(
+                PendingPayment(
+                    order.number,
+                    token,
+                    attempt.checkout_request_id,
+                    attempt.merchant_request_id,
+                    amount,
+                )
+            )
         return order, picked, attempt
 
     made = 0
@@ -213,7 +243,7 @@ def generate_orders(count: int, progress: Callable[[str], None] = logger.info) -
                     line_price_before_discounts_excl_tax=Decimal(1250),
                     unit_price_incl_tax=Decimal(1250),
                     unit_price_excl_tax=Decimal(1250),
-                    status="Paid",
+                    status=order_status,
                 )
                 for order, (_, picked, _) in zip(orders, built, strict=True)
                 for product_id, title, upc in picked
@@ -224,4 +254,4 @@ def generate_orders(count: int, progress: Callable[[str], None] = logger.info) -
         made += len(orders)
         if made % 10_000 < BATCH:
             progress(f"orders: {made}/{count}")
-    return made
+    return waiting

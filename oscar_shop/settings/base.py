@@ -138,6 +138,9 @@ else:
 # Product cards, the category menu and the featured range are cached this long at most;
 # any catalogue change makes them stale at once (apps/shop/cache.py).
 SHOP_FRAGMENT_CACHE_SECONDS = env.int("SHOP_FRAGMENT_CACHE_SECONDS", default=60 * 60 * 24)
+# `make bench` only: serve the catalogue page's HTML from memory at /bench/ceiling/, the
+# most requests per second this stack can reach (apps/shop/bench_views.py).
+SHOP_BENCH_CEILING = env.bool("SHOP_BENCH_CEILING", default=False)
 
 # --- Static and media -------------------------------------------------------------
 

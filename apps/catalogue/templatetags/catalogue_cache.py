@@ -18,7 +18,8 @@ class CatalogueCacheNode(template.Node):
 
     def render(self, context: template.Context) -> str:
         vary = [expression.resolve(context) for expression in self.vary]
-        key = shop_cache.fragment_key(self.name.resolve(context), *vary)
+        version = shop_cache.request_catalogue_version(context.get("request"))
+        key = shop_cache.fragment_key(self.name.resolve(context), *vary, version=version)
         html = cache.get(key)
         if html is None:
             with context.push(csrf_token=shop_cache.CSRF_PLACEHOLDER):

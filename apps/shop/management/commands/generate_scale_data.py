@@ -33,6 +33,6 @@ class Command(BaseCommand):
             call_command("update_index", verbosity=0)
             self.stdout.write(f"search index updated in {time.monotonic() - indexed:.1f} s")
         placed = time.monotonic()
-        made = generate_orders(orders, progress=self.stdout.write)
-        self.stdout.write(f"{made} orders in {time.monotonic() - placed:.1f} s")
+        generate_orders(orders, progress=self.stdout.write)
+        self.stdout.write(f"{orders} orders in {time.monotonic() - placed:.1f} s")
         self.stdout.write(f"done in {time.monotonic() - started:.1f} s")

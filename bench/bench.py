@@ -1,0 +1,423 @@
+"""``make bench``: the shop under load in gunicorn with the production settings, on
+PostgreSQL and Redis, measured against the ceiling of this stack.
+
+1. Starts PostgreSQL and Redis if they are down (as CI does) and an SMTP sink.
+2. Builds two databases with ``generate_scale_data``: a small shop (100 products) and a
+   big one (10,000 products, 100,000 orders), plus open STK pushes for the callbacks.
+3. For each: gunicorn with ``deploy/gunicorn.conf.py`` and the production settings, a
+   warm-up, then wrk for a fixed time at fixed concurrency against each endpoint, and
+   ``/bench/ceiling/`` (the catalogue HTML from memory) in the same gunicorn.
+4. Prints requests/s, p50/p95/p99, queries per request, the ratio to the ceiling, the
+   workers' memory, the callbacks' settlement check and the small-vs-big latency ratio;
+   saves it all to bench/results/latest.txt.
+
+Traffic goes to 127.0.0.1 only, for a bounded time.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var" / "bench"
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+RESULTS = ROOT / "bench" / "results" / "latest.txt"
+PORT = int(os.environ.get("BENCH_PORT", "8093"))
+SMTP_PORT = int(os.environ.get("BENCH_SMTP_PORT", "2593"))
+BASE = f"http://127.0.0.1:{PORT}"
+POSTGRES = "postgres://postgres@127.0.0.1:5432"
+REDIS_DB = {"small": 12, "big": 13}
+
+REPORT_LUA = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH_JSON {\\"requests\\": %d, \\"duration_us\\": %d, \\"p50\\": %d, \\"p95\\": %d, "
+    .. "\\"p99\\": %d, \\"errors\\": %d, \\"status_errors\\": %d}\\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+COOKIE_ROTATION_LUA = """
+local shoppers = {}
+local counter = 0
+init = function(args)
+  for line in io.lines(args[1]) do
+    local cookie, csrf = line:match("^(.-)\\t(.*)$")
+    shoppers[#shoppers + 1] = {cookie = cookie, csrf = csrf}
+  end
+end
+request = function()
+  counter = counter + 1
+  local s = shoppers[(counter % #shoppers) + 1]
+  return wrk.format("POST", nil, {
+    ["Cookie"] = s.cookie, ["X-CSRFToken"] = s.csrf,
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["X-Requested-With"] = "XMLHttpRequest"}, "quantity=1")
+end
+"""
+
+CALLBACK_LUA = """
+local bodies = {}
+local threads = {}
+local counter = 0
+local nthreads = 1
+setup = function(thread)
+  thread:set("id", #threads)
+  threads[#threads + 1] = thread
+end
+init = function(args)
+  nthreads = tonumber(args[2])
+  local n = 0
+  for line in io.lines(args[1]) do
+    n = n + 1
+    if (n - 1) % nthreads == id then
+      local token, body = line:match("^(.-)\\t(.*)$")
+      bodies[#bodies + 1] = {path = "/payments/stk/callback/" .. token .. "/", body = body}
+    end
+  end
+end
+request = function()
+  counter = counter + 1
+  local b = bodies[((counter - 1) % #bodies) + 1]
+  return wrk.format("POST", b.path, {
+    ["Content-Type"] = "application/json", ["X-Forwarded-For"] = "%s"}, b.body)
+end
+"""
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def run(args: list[str], env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(args, env=env, check=True, cwd=ROOT, **kwargs)
+
+
+def ensure_services() -> None:
+    if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"]).returncode != 0:
+        version = sorted(os.listdir("/etc/postgresql"))[0]
+        run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"])
+    if subprocess.run(["redis-cli", "ping"], capture_output=True).returncode != 0:
+        run(["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--save", ""])
+    for _ in range(30):
+        ok = subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"]).returncode == 0
+        if ok and subprocess.run(["redis-cli", "ping"], capture_output=True).returncode == 0:
+            return
+        time.sleep(1)
+    raise SystemExit("PostgreSQL or Redis did not start")
+
+
+def shop_env(name: str, settings: str = "production") -> dict:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": f"oscar_shop.settings.{settings}",
+            "DJANGO_SECRET_KEY": "bench-only-" + "k" * 50,
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SECURE_SSL_REDIRECT": "false",  # no TLS on the loopback
+            "DATABASE_URL": f"{POSTGRES}/shop_bench_{name}",
+            "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB[name]}",
+            "DJANGO_STATIC_ROOT": str(VAR / "static"),
+            "DJANGO_MEDIA_ROOT": str(VAR / f"media-{name}"),
+            "WHOOSH_INDEX_PATH": str(VAR / f"whoosh-{name}"),
+            "DJANGO_EMAIL_HOST": "127.0.0.1",
+            "DJANGO_EMAIL_PORT": str(SMTP_PORT),
+            "DJANGO_EMAIL_USE_TLS": "false",
+            "DJANGO_EMAIL_HOST_USER": "",
+            "DJANGO_EMAIL_HOST_PASSWORD": "",
+            "DJANGO_DEFAULT_FROM_EMAIL": "Duka la Nyumbani <orders@example.co.ke>",
+            "MPESA_ENVIRONMENT": "sandbox" if settings == "production" else "simulator",
+            "MPESA_CONSUMER_KEY": "bench-key",
+            "MPESA_CONSUMER_SECRET": "bench-secret",
+            "MPESA_SHORTCODE": "174379",
+            "MPESA_PASSKEY": "bench-passkey",
+            "MPESA_CALLBACK_BASE_URL": "https://shop.example.co.ke",
+            "MPESA_C2B_PATH_SECRET": "5f0c2a9e7b41d8c3",
+            # Callbacks come "through nginx" from a Safaricom address: the check stays on.
+            "MPESA_TRUSTED_PROXY_COUNT": "1",
+            # No Daraja here to confirm a success by STK Query: the shop's own cost only.
+            "MPESA_VERIFY_BEFORE_FULFIL": "false",
+            "SHOP_BENCH_CEILING": "true",
+            "LOG_LEVEL": "WARNING",
+            "GUNICORN_BIND": f"127.0.0.1:{PORT}",
+            "GUNICORN_ACCESS_LOG": "/dev/null",
+        }
+    )
+    return env
+
+
+def build_database(name: str, products: int, orders: int) -> None:
+    started = time.monotonic()
+    db = f"shop_bench_{name}"
+    run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-v", "ON_ERROR_STOP=1"]
+        + ["-c", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)", "-c", f"CREATE DATABASE {db}"]
+    )
+    run(["redis-cli", "-n", str(REDIS_DB[name]), "flushdb"], capture_output=True)
+    shutil.rmtree(VAR / f"whoosh-{name}", ignore_errors=True)
+    local = shop_env(name, settings="local")
+    run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env=local)
+    run(
+        [PYTHON, "manage.py", "generate_scale_data", f"--products={products}"]
+        + [f"--orders={orders}"],
+        env=local,
+        stdout=subprocess.DEVNULL,
+    )
+    log(f"  {name}: {products} products, {orders} orders in {time.monotonic() - started:.0f} s")
+
+
+class Gunicorn:
+    def __init__(self, name: str):
+        self.env = shop_env(name)
+        self.process: subprocess.Popen | None = None
+
+    @classmethod
+    def with_env(cls, env: dict) -> "Gunicorn":
+        server = cls.__new__(cls)
+        server.env, server.process = env, None
+        return server
+
+    def __enter__(self) -> "Gunicorn":
+        self.process = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "deploy/gunicorn.conf.py"],
+            env=self.env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=open(Path(self.env.get("BENCH_LOG", VAR / "gunicorn.log")), "ab"),
+            start_new_session=True,
+        )
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(self.base + "/bench/ceiling/", timeout=10)
+                return self
+            except OSError:
+                time.sleep(0.5)
+        raise SystemExit("gunicorn did not answer: see var/bench/gunicorn.log")
+
+    @property
+    def base(self) -> str:
+        return "http://" + self.env["GUNICORN_BIND"]
+
+    def worker_rss_mb(self) -> list[float]:
+        out = subprocess.run(
+            ["ps", "--ppid", str(self.process.pid), "-o", "rss="], capture_output=True, text=True
+        ).stdout
+        return [int(kb) / 1024 for kb in out.split()]
+
+    def __exit__(self, *exc) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def wrk(path: str, seconds: int, connections: int, script: str = "", args: tuple = ()) -> dict:
+    lua = VAR / "run.lua"
+    lua.write_text(script + REPORT_LUA)
+    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s"]
+    command += ["--timeout", "10s", "-s", str(lua), BASE + path]
+    if args:
+        command += ["--", *args]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    line = next(row for row in out.splitlines() if row.startswith("BENCH_JSON "))
+    result = json.loads(line[len("BENCH_JSON ") :])
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def shop(command: str, name: str, fixtures: Path) -> dict:
+    out = subprocess.run(
+        [PYTHON, "bench/shop_fixtures.py", command, str(fixtures)],
+        env=shop_env(name),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
+
+
+def warm(urls: list[str], cookie: str) -> None:
+    for url in urls:
+        for _ in range(3):
+            request = urllib.request.Request(BASE + url, headers={"Cookie": cookie})
+            urllib.request.urlopen(request, timeout=60).read()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--small-products", type=int, default=100)
+    parser.add_argument("--small-orders", type=int, default=1_000)
+    parser.add_argument("--seconds", type=int, default=15, help="per endpoint")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--callbacks", type=int, default=30_000)
+    parser.add_argument("--reuse", action="store_true", help="keep the databases built before")
+    options = parser.parse_args()
+    VAR.mkdir(parents=True, exist_ok=True)
+    seconds, conns = options.seconds, options.connections
+    lines: list[str] = []
+
+    def out(text: str = "") -> None:
+        lines.append(text)
+        log(text)
+
+    ensure_services()
+    smtp = subprocess.Popen(
+        [sys.executable, "-m", "smtpd", "-n", "-c", "DebuggingServer", f"127.0.0.1:{SMTP_PORT}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        if not options.reuse:
+            log("Building the databases")
+            build_database("small", options.small_products, options.small_orders)
+            build_database("big", options.products, options.orders)
+        run(
+            [PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"],
+            env=shop_env("big"),
+        )
+        compare = ["/catalogue/", "category", "/search/?q=jiko", "/dashboard/orders/"]
+        medians: dict[str, dict[str, float]] = {}
+        for name in ("small", "big"):
+            fixtures = VAR / f"fixtures-{name}.json"
+            os.environ["BENCH_CALLBACKS"] = str(options.callbacks if name == "big" else 10)
+            shop("prepare", name, fixtures)
+            data = json.loads(fixtures.read_text())
+            urls = {u: data["category_url"] if u == "category" else u for u in compare}
+            with Gunicorn(name) as server:
+                warm([*urls.values(), "/", data["product_url"]], data["staff_cookie"])
+                medians[name] = {}
+                for label, url in urls.items():
+                    cookie = data["staff_cookie"] if "dashboard" in url else ""
+                    script = f'wrk.headers["Cookie"] = "{cookie}"\n' if cookie else ""
+                    result = wrk(url, max(5, seconds // 2), 4, script)
+                    medians[name][label] = result["p50"] / 1000
+                if name == "big":
+                    results = endpoints(data, seconds, conns)
+                    rss = server.worker_rss_mb()
+            if name == "big":
+                queries = shop("queries", name, fixtures)
+                settled = shop("settlement", name, fixtures)
+        report(out, options, results, queries, rss, settled, medians)
+    finally:
+        smtp.terminate()
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text("\n".join(lines) + "\n")
+    log(f"\nSaved to {RESULTS.relative_to(ROOT)}")
+
+
+def endpoints(data: dict, seconds: int, conns: int) -> dict[str, dict]:
+    shoppers = VAR / "shoppers.tsv"
+    shoppers.write_text("".join(f"{s['cookie']}\t{s['csrf']}\n" for s in data["shoppers"]))
+    callbacks = VAR / "callbacks.tsv"
+    callbacks.write_text("".join(f"{p['token']}\t{p['body']}\n" for p in data["callbacks"]))
+    staff = f'wrk.headers["Cookie"] = "{data["staff_cookie"]}"\n'
+    plan = [
+        ("ceiling", "/bench/ceiling/", "", ()),
+        ("home", "/", "", ()),
+        ("catalogue", "/catalogue/", "", ()),
+        ("category", data["category_url"], "", ()),
+        ("product", data["product_url"], "", ()),
+        ("search", data["search_url"], "", ()),
+        ("add to basket", data["add_url"], COOKIE_ROTATION_LUA, (str(shoppers),)),
+        ("status check", data["status_url"], "", ()),
+        ("dashboard M-Pesa", "/dashboard/mpesa/", staff, ()),
+        (
+            "STK callback",
+            "/",
+            CALLBACK_LUA.replace("%s", data["safaricom_address"]),
+            (str(callbacks), str(min(2, conns))),
+        ),
+    ]
+    results = {}
+    for label, path, script, args in plan:
+        results[label] = wrk(path, seconds, conns, script, args)
+        log(f"  {label}: {results[label]['rps']:.0f} req/s")
+    return results
+
+
+def report(out, options, results, queries, rss, settled, medians) -> None:
+    ceiling = results["ceiling"]["rps"]
+    cpu = platform.processor() or platform.machine()
+    try:
+        model = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    except (OSError, StopIteration):
+        model = cpu
+    out(f"make bench — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    out(f"machine: {os.cpu_count()} cores, {model}, Python {platform.python_version()}")
+    out(
+        "gunicorn deploy/gunicorn.conf.py (gthread, 2 x cores + 1 workers, 4 threads), "
+        "production settings, PostgreSQL + Redis on the same machine"
+    )
+    out(
+        f"data: {options.products} products, {options.orders} orders; wrk {options.seconds} s "
+        f"per endpoint, {options.connections} connections"
+    )
+    out("")
+    out(
+        f"{'endpoint':<18}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'queries':>9}{'errors':>8}{'x ceiling':>11}"
+    )
+    for label, r in results.items():
+        q = queries.get(label, 0 if label == "ceiling" else "-")
+        out(
+            f"{label:<18}{r['rps']:>8.0f}{r['p50'] / 1000:>9.1f}{r['p95'] / 1000:>9.1f}"
+            f"{r['p99'] / 1000:>9.1f}{q!s:>9}{r['errors'] + r['status_errors']:>8}"
+            f"{r['rps'] / ceiling:>10.0%}"
+        )
+    out("")
+    out(f"queries per request (warm): {json.dumps(queries)}")
+    out(f"worker RSS after the load: {', '.join(f'{mb:.0f} MB' for mb in rss)}")
+    posted = results["STK callback"]["requests"]
+    out(f"callbacks posted: {posted}; settlement: {json.dumps(settled)}")
+    out("")
+    out(f"median latency, {options.small_products} products vs {options.products} products:")
+    for label in medians["small"]:
+        small, big = medians["small"][label], medians["big"][label]
+        out(f"  {label:<20} {small:7.1f} ms  {big:7.1f} ms   x{big / small:.2f}")
+    out("")
+    goals = [
+        ("catalogue >= 50% of ceiling", results["catalogue"]["rps"] >= ceiling / 2),
+        ("product >= 50% of ceiling", results["product"]["rps"] >= ceiling / 2),
+        ("callbacks >= 100/s", results["STK callback"]["rps"] >= 100),
+        (
+            "callbacks without errors",
+            results["STK callback"]["errors"] + results["STK callback"]["status_errors"] == 0,
+        ),
+        (
+            "exactly-once settlement",
+            settled.get("orders debited twice") == 0
+            and settled.get("orders paid") == settled.get("attempts settled")
+            and settled.get("debits") == settled.get("orders paid"),
+        ),
+        ("worker RSS < 200 MB", bool(rss) and max(rss) < 200),
+        (
+            "median within 1.5x at scale",
+            all(medians["big"][k] <= 1.5 * medians["small"][k] for k in medians["small"]),
+        ),
+    ]
+    for goal, met in goals:
+        out(f"  {'met    ' if met else 'NOT MET'}  {goal}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""Run inside the shop's environment (``python bench/shop_fixtures.py COMMAND``) by
+``bench/bench.py``: prepares what the load needs and measures queries per request.
+
+prepare OUT.json   staff and shopper sessions, the pages' URLs, open STK pushes whose
+                   success callbacks the load posts (one per attempt), written to OUT.json
+queries IN.json    SQL queries per request of each endpoint, warm, as JSON on stdout
+settlement IN.json after the callbacks: were they all applied exactly once?
+"""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oscar_shop.settings.production")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from oscar.core.loading import get_model  # noqa: E402
+
+from apps.checkout.views import order_access_hash  # noqa: E402
+from apps.payment.models import MpesaPaymentAttempt  # noqa: E402
+from apps.shop.scale_data import DEPARTMENTS, generate_orders  # noqa: E402
+
+Category = get_model("catalogue", "Category")
+Order = get_model("order", "Order")
+Product = get_model("catalogue", "Product")
+Transaction = get_model("payment", "Transaction")
+
+HOST = os.environ.get("BENCH_HOST", "127.0.0.1")
+SAFARICOM_ADDRESS = "196.201.214.200"
+SHOPPERS = 64
+
+
+def client() -> Client:
+    return Client(HTTP_HOST=HOST)
+
+
+def cookie_header(c: Client) -> str:
+    return "; ".join(f"{name}={morsel.value}" for name, morsel in c.cookies.items())
+
+
+def success_body(payment: dict, receipt: str) -> dict:
+    return {
+        "Body": {
+            "stkCallback": {
+                "MerchantRequestID": payment["merchant_request_id"],
+                "CheckoutRequestID": payment["checkout_request_id"],
+                "ResultCode": 0,
+                "ResultDesc": "The service request is processed successfully.",
+                "CallbackMetadata": {
+                    "Item": [
+                        {"Name": "Amount", "Value": float(payment["amount"])},
+                        {"Name": "MpesaReceiptNumber", "Value": receipt},
+                        {"Name": "Balance"},
+                        {"Name": "TransactionDate", "Value": 20261126101500},
+                        {"Name": "PhoneNumber", "Value": 254712345678},
+                    ]
+                },
+            }
+        }
+    }
+
+
+def prepare(out: Path, callbacks: int) -> None:
+    product = Product.objects.filter(upc__startswith="SCALE-").order_by("pk").first()
+    department = Category.objects.get(name=DEPARTMENTS[0], depth=1)
+    staff_user, _ = get_user_model().objects.get_or_create(
+        username="bench-staff",
+        defaults={"email": "bench@duka.example", "is_staff": True, "is_superuser": True},
+    )
+    staff = client()
+    staff.force_login(staff_user)
+
+    shoppers = []
+    for _ in range(SHOPPERS):
+        shopper = client()
+        shopper.get(product.get_absolute_url())
+        token = shopper.cookies["csrftoken"].value
+        response = shopper.post(
+            f"/basket/add/{product.pk}/", {"quantity": 1}, HTTP_X_CSRFTOKEN=token
+        )
+        assert response.status_code in (200, 302), response.status_code
+        shoppers.append({"cookie": cookie_header(shopper), "csrf": token})
+
+    waiting = generate_orders(callbacks + 2, progress=lambda _: None, pending=True)
+    status_payment, query_payment, *load_payments = [
+        {
+            "order_number": p.order_number,
+            "token": p.callback_token,
+            "checkout_request_id": p.checkout_request_id,
+            "merchant_request_id": p.merchant_request_id,
+            "amount": str(p.amount),
+        }
+        for p in waiting
+    ]
+    for number, payment in enumerate(load_payments):
+        payment["body"] = json.dumps(success_body(payment, f"BN{number:08d}"))
+    query_payment["body"] = json.dumps(success_body(query_payment, "BQ00000001"))
+    number = status_payment["order_number"]
+    fixtures = {
+        "product_url": product.get_absolute_url(),
+        "add_url": f"/basket/add/{product.pk}/",
+        "category_url": department.get_absolute_url(),
+        "search_url": "/search/?q=jiko",
+        "status_url": f"/checkout/pay/{number}/{order_access_hash(number)}/status/",
+        "staff_cookie": cookie_header(staff),
+        "shoppers": shoppers,
+        "safaricom_address": SAFARICOM_ADDRESS,
+        "query_payment": query_payment,
+        "callbacks": load_payments,
+    }
+    out.write_text(json.dumps(fixtures))
+
+
+def _count(send) -> int:
+    send()
+    with CaptureQueriesContext(connection) as queries:
+        response = send()
+    assert response.status_code < 400, response.status_code
+    return len(queries)
+
+
+def queries(fixtures: dict) -> dict[str, int]:
+    shopper = client()
+    staff = client()
+    staff.force_login(get_user_model().objects.get(username="bench-staff"))
+    counts = {
+        name: _count(lambda url=url, c=c: c.get(url))
+        for name, url, c in [
+            ("home", "/", shopper),
+            ("catalogue", "/catalogue/", shopper),
+            ("category", fixtures["category_url"], shopper),
+            ("search", fixtures["search_url"], shopper),
+            ("product", fixtures["product_url"], shopper),
+            ("status check", fixtures["status_url"], shopper),
+            ("dashboard orders", "/dashboard/orders/", staff),
+            ("dashboard M-Pesa", "/dashboard/mpesa/", staff),
+            ("ceiling", "/bench/ceiling/", shopper),
+        ]
+    }
+    token = shopper.cookies["csrftoken"].value
+    counts["add to basket"] = _count(
+        lambda: shopper.post(fixtures["add_url"], {"quantity": 1}, HTTP_X_CSRFTOKEN=token)
+    )
+    payment = fixtures["query_payment"]
+    callback = client()
+    with CaptureQueriesContext(connection) as captured:
+        response = callback.post(
+            f"/payments/stk/callback/{payment['token']}/",
+            payment["body"],
+            content_type="application/json",
+            HTTP_X_FORWARDED_FOR=fixtures["safaricom_address"],
+        )
+    assert response.status_code == 200, response.content
+    counts["STK callback"] = len(captured)
+    return counts
+
+
+def settlement(fixtures: dict) -> dict:
+    """Each posted success applied exactly once: one Paid order, one debit, per attempt."""
+    numbers = [p["order_number"] for p in fixtures["callbacks"]]
+    attempts = MpesaPaymentAttempt.objects.filter(order_number__in=numbers)
+    succeeded = attempts.filter(status=MpesaPaymentAttempt.Status.SUCCEEDED).count()
+    paid = Order.objects.filter(number__in=numbers, status="Paid").count()
+    debits = Transaction.objects.filter(source__order__number__in=numbers, txn_type="Debit").values(
+        "source__order_id"
+    )
+    twice = debits.annotate(n=Count("id")).filter(n__gt=1).count()
+    return {
+        "attempts settled": succeeded,
+        "orders paid": paid,
+        "debits": debits.count(),
+        "orders debited twice": twice,
+        "needs attention": attempts.filter(needs_attention=True).count(),
+    }
+
+
+if __name__ == "__main__":
+    command, path = sys.argv[1], Path(sys.argv[2])
+    if command == "prepare":
+        prepare(path, callbacks=int(os.environ.get("BENCH_CALLBACKS", "30000")))
+    elif command == "queries":
+        print(json.dumps(queries(json.loads(path.read_text()))))
+    elif command == "settlement":
+        print(json.dumps(settlement(json.loads(path.read_text()))))
+    else:
+        raise SystemExit(f"unknown command {command}")
