@@ -163,7 +163,7 @@ OSCAR_FROM_EMAIL = DEFAULT_FROM_EMAIL
 
 HAYSTACK_CONNECTIONS = {
     "default": {
-        "ENGINE": "haystack.backends.whoosh_backend.WhooshEngine",
+        "ENGINE": "apps.shop.search_cache.CachedWhooshEngine",  # Whoosh, answers cached
         "PATH": env("WHOOSH_INDEX_PATH", default=str(BASE_DIR / "var" / "whoosh_index")),
         # The spelling suggester costs most of the search time; shoppers get none of it.
         "INCLUDE_SPELLING": False,

@@ -11,7 +11,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = tempfile.mkdtemp(prefix="oscar-shop-test-media-")
 HAYSTACK_CONNECTIONS = {
     "default": {
-        "ENGINE": "haystack.backends.whoosh_backend.WhooshEngine",
+        "ENGINE": "apps.shop.search_cache.CachedWhooshEngine",  # Whoosh, answers cached
         "PATH": tempfile.mkdtemp(prefix="oscar-shop-test-whoosh-"),
         "INCLUDE_SPELLING": False,
     },
