@@ -102,9 +102,9 @@ def prepare(out: Path, callbacks: int) -> None:
         }
         for p in waiting
     ]
-    for number, payment in enumerate(load_payments):
-        payment["body"] = json.dumps(success_body(payment, f"BN{number:08d}"))
-    query_payment["body"] = json.dumps(success_body(query_payment, "BQ00000001"))
+    for payment in [query_payment, *load_payments]:
+        # A receipt per order: unique across runs, as M-Pesa's are.
+        payment["body"] = json.dumps(success_body(payment, "R" + payment["order_number"]))
     number = status_payment["order_number"]
     fixtures = {
         "product_url": product.get_absolute_url(),

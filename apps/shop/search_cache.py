@@ -20,8 +20,22 @@ from apps.shop.cache import bump_catalogue_version, catalogue_version, fragment_
 logger = logging.getLogger(__name__)
 
 
+def _stable(value: object) -> object:
+    """``value`` with sets and dicts in sorted order: every worker must build the same key
+    (a set's order follows string hashing, which differs from process to process)."""
+    if isinstance(value, (set, frozenset)):
+        return sorted((_stable(item) for item in value), key=repr)
+    if isinstance(value, dict):
+        return sorted(((repr(k), _stable(v)) for k, v in value.items()), key=repr)
+    if isinstance(value, (list, tuple)):
+        return [_stable(item) for item in value]
+    if isinstance(value, type):
+        return f"{value.__module__}.{value.__qualname__}"
+    return value
+
+
 def _key(query_string: str, kwargs: dict) -> str:
-    described = repr((query_string, sorted((name, repr(value)) for name, value in kwargs.items())))
+    described = repr((query_string, _stable(kwargs)))
     digest = hashlib.sha256(described.encode()).hexdigest()
     return f"shop:search:{catalogue_version()}:{digest}"
 

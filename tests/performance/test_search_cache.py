@@ -44,3 +44,4 @@ def test_a_catalogue_change_asks_whoosh_again(catalogue, client):
     stockrecord.save()
 
     assert whoosh_calls(client, "/catalogue/") >= 1
+
