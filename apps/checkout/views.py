@@ -171,9 +171,10 @@ def payment_status(order_number: str) -> dict:
         .first()
     )
     if attempt is not None and order is not None:
-        services.attempt_refresh_from_daraja(attempt=attempt)
-        attempt.refresh_from_db()
-        order.refresh_from_db(fields=["status"])
+        # Re-read only when Daraja's answer settled something: this runs on every poll.
+        if services.attempt_refresh_from_daraja(attempt=attempt) is not None:
+            attempt.refresh_from_db()
+            order.refresh_from_db(fields=["status"])
 
     status = {
         "state": "starting",
