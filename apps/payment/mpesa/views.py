@@ -21,9 +21,18 @@ from .services import C2B_OTHER
 logger = logging.getLogger(__name__)
 
 ACCEPTED = {"ResultCode": 0, "ResultDesc": "Accepted"}
-
-
 REFUSED = {"ResultCode": 1, "ResultDesc": "Refused"}
+
+
+def _small_body(request) -> bytes | None:
+    """The request body, or None when it is larger than any Daraja call (read no further
+    than the declared length allows)."""
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > settings.MPESA_CALLBACK_MAX_BYTES:
+        logger.warning("M-Pesa endpoint %s refused a %s-byte body", request.path, length)
+        return None
+    body = request.body
+    return body if len(body) <= settings.MPESA_CALLBACK_MAX_BYTES else None
 
 
 @csrf_exempt
@@ -31,12 +40,8 @@ REFUSED = {"ResultCode": 1, "ResultDesc": "Refused"}
 def stk_callback(request, token: str):
     if not callback_source_allowed(request):
         return JsonResponse(REFUSED, status=403)
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit() or int(length) > settings.MPESA_CALLBACK_MAX_BYTES:
-        logger.warning("STK callback refused: body too large (%s bytes)", length)
-        return JsonResponse({"ResultCode": 1, "ResultDesc": "Body too large"}, status=413)
-    body = request.body
-    if len(body) > settings.MPESA_CALLBACK_MAX_BYTES:
+    body = _small_body(request)
+    if body is None:
         return JsonResponse({"ResultCode": 1, "ResultDesc": "Body too large"}, status=413)
 
     callback = services.stk_callback_store(
@@ -71,11 +76,11 @@ def _read_c2b(request, secret: str):
     if not _c2b_secret_ok(secret):
         logger.warning("C2B call with a wrong path secret from %s", client_address(request))
         return None, JsonResponse({"ResultCode": C2B_OTHER, "ResultDesc": "Rejected"}, status=404)
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit() or int(length) > settings.MPESA_CALLBACK_MAX_BYTES:
+    body = _small_body(request)
+    if body is None:
         return None, JsonResponse({"ResultCode": C2B_OTHER, "ResultDesc": "Rejected"}, status=413)
     try:
-        return parse_c2b(request.body), None
+        return parse_c2b(body), None
     except C2BParseError as exc:
         logger.warning("Malformed C2B body: %s", exc)
         return None, JsonResponse({"ResultCode": C2B_OTHER, "ResultDesc": "Rejected"}, status=400)
