@@ -245,13 +245,7 @@ def _can_check_status(attempt: MpesaPaymentAttempt) -> bool:
 
 def _can_mark_paid(attempt: MpesaPaymentAttempt) -> bool:
     """An order still waiting whose money this transaction has not recorded yet."""
-    return (
-        not attempt.is_test
-        and attempt.order_id is not None
-        and attempt.order.status == services.ORDER_PENDING
-        and attempt.status
-        not in (MpesaPaymentAttempt.Status.SUCCEEDED, MpesaPaymentAttempt.Status.REVIEW)
-    )
+    return services.mark_paid_refusal(attempt) is None
 
 
 @require_POST

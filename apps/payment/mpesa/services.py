@@ -924,6 +924,17 @@ def staff_check_status(*, attempt: MpesaPaymentAttempt, actor) -> str | None:
     return attempt_refresh_from_daraja(attempt=attempt, force=True, actor=actor)
 
 
+def mark_paid_refusal(attempt: MpesaPaymentAttempt) -> str | None:
+    """Why staff may not mark this transaction paid, or None when they may."""
+    if attempt.is_test or attempt.order_id is None:
+        return _("This transaction has no order to pay.")
+    if attempt.order.status != ORDER_PENDING:
+        return _("The order is no longer waiting for payment.")
+    if attempt.status in (Status.SUCCEEDED, Status.REVIEW):
+        return _("This transaction already has its money recorded.")
+    return None
+
+
 def staff_mark_paid(
     *, attempt: MpesaPaymentAttempt, receipt_number: str, actor, note: str = ""
 ) -> str:
@@ -935,12 +946,9 @@ def staff_mark_paid(
         raise MpesaPaymentError(
             _("Receipt %(receipt)s is already recorded.") % {"receipt": receipt}
         )
-    if attempt.order_id is None:
-        raise MpesaPaymentError(_("This transaction has no order to pay."))
-    if attempt.order.status != ORDER_PENDING:
-        raise MpesaPaymentError(_("The order is no longer waiting for payment."))
-    if attempt.status in (Status.SUCCEEDED, Status.REVIEW):
-        raise MpesaPaymentError(_("This transaction already has its money recorded."))
+    refusal = mark_paid_refusal(attempt)
+    if refusal:
+        raise MpesaPaymentError(refusal)
     result = attempt_settle(
         attempt_id=attempt.pk,
         outcome=SettleInput(
