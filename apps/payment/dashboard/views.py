@@ -271,66 +271,60 @@ def check_status(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     return HttpResponseRedirect(_detail_url(pk))
 
 
-@require_POST
-def mark_paid(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+def _form_action(request: HttpRequest, pk: int, form_class, perform) -> HttpResponseRedirect:
+    """A staff action behind a form: validate it, run ``perform(attempt, cleaned_data)``
+    (which returns the success message) and go back to the transaction's page."""
     attempt = _get_attempt(pk)
-    form = MarkPaidForm(request.POST)
+    form = form_class(request.POST)
     if not form.is_valid():
         _form_errors(request, form)
         return HttpResponseRedirect(_detail_url(pk))
     try:
-        result = services.staff_mark_paid(
-            attempt=attempt,
-            receipt_number=form.cleaned_data["receipt_number"],
-            actor=request.user,
-            note=form.cleaned_data["note"],
-        )
+        message = perform(attempt, form.cleaned_data)
     except services.MpesaPaymentError as exc:
         return _refused(request, exc, pk)
-    messages.success(
-        request,
-        _("Recorded as paid with receipt %(receipt)s (%(result)s).")
-        % {"receipt": form.cleaned_data["receipt_number"], "result": result},
-    )
+    messages.success(request, message)
     return HttpResponseRedirect(_detail_url(pk))
+
+
+@require_POST
+def mark_paid(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    def perform(attempt, data):
+        result = services.staff_mark_paid(
+            attempt=attempt,
+            receipt_number=data["receipt_number"],
+            actor=request.user,
+            note=data["note"],
+        )
+        return _("Recorded as paid with receipt %(receipt)s (%(result)s).") % {
+            "receipt": data["receipt_number"],
+            "result": result,
+        }
+
+    return _form_action(request, pk, MarkPaidForm, perform)
 
 
 @require_POST
 def match_order(request: HttpRequest, pk: int) -> HttpResponseRedirect:
-    attempt = _get_attempt(pk)
-    form = MatchOrderForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return HttpResponseRedirect(_detail_url(pk))
-    try:
+    def perform(attempt, data):
         services.staff_match_payment(
             payment=attempt,
-            order_number=form.cleaned_data["order_number"],
+            order_number=data["order_number"],
             actor=request.user,
-            note=form.cleaned_data["note"],
+            note=data["note"],
         )
-    except services.MpesaPaymentError as exc:
-        return _refused(request, exc, pk)
-    messages.success(
-        request,
-        _("Payment matched to order %(number)s.") % {"number": form.cleaned_data["order_number"]},
-    )
-    return HttpResponseRedirect(_detail_url(pk))
+        return _("Payment matched to order %(number)s.") % {"number": data["order_number"]}
+
+    return _form_action(request, pk, MatchOrderForm, perform)
 
 
 @require_POST
 def resolve(request: HttpRequest, pk: int) -> HttpResponseRedirect:
-    attempt = _get_attempt(pk)
-    form = ResolveForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return HttpResponseRedirect(_detail_url(pk))
-    try:
-        services.staff_resolve(payment=attempt, actor=request.user, note=form.cleaned_data["note"])
-    except services.MpesaPaymentError as exc:
-        return _refused(request, exc, pk)
-    messages.success(request, _("Marked as resolved."))
-    return HttpResponseRedirect(_detail_url(pk))
+    def perform(attempt, data):
+        services.staff_resolve(payment=attempt, actor=request.user, note=data["note"])
+        return _("Marked as resolved.")
+
+    return _form_action(request, pk, ResolveForm, perform)
 
 
 @require_GET
