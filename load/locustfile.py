@@ -12,11 +12,16 @@ with a 5xx status is counted and printed at the end.
 
 import random
 import re
+import sys
 import time
+from pathlib import Path
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup
 from locust import HttpUser, between, events, task
+
+# The same form filling as the test suite's HTTP shopper (locust is run from the repository).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.functional.checkout.http_shopper import form_data  # noqa: E402
 
 #: (phone, what the simulator does, weight)
 PHONES = [
@@ -43,26 +48,6 @@ def print_server_errors(environment, **kwargs):
         print(f"  {line}")
     if server_errors:
         environment.process_exit_code = 1
-
-
-def form_data(page: str, selector: str, fields: dict) -> tuple[str | None, dict]:
-    form = BeautifulSoup(page, "html.parser").select_one(selector)
-    if form is None:
-        return None, {}
-    data = {}
-    for field in form.select("input[name], select[name], textarea[name]"):
-        kind = field.get("type", "")
-        if kind in ("submit", "button") or (
-            kind in ("checkbox", "radio") and not field.has_attr("checked")
-        ):
-            continue
-        if field.name == "select":
-            chosen = field.select_one("option[selected]") or field.select_one("option")
-            data[field["name"]] = chosen.get("value", "") if chosen else ""
-        else:
-            data[field["name"]] = field.get("value", field.text or "")
-    data.update(fields)
-    return form.get("action") or "", data
 
 
 class Shopper(HttpUser):
