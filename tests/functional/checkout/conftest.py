@@ -5,6 +5,7 @@ simulator served by Django's live server, and the simulator's callbacks come bac
 to the shop's callback URL on that same server.
 """
 
+import socket
 import time
 
 import pytest
@@ -33,6 +34,13 @@ def daraja_simulator(live_server, settings):
     settings.MPESA_QUERY_AFTER_SECONDS = 30
     settings.MPESA_RESEND_SPACING_SECONDS = 0
     return live_server
+
+
+def free_port() -> int:
+    """A local port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def wait_until(condition, timeout: float = 15.0, what: str = "condition"):

@@ -7,17 +7,24 @@ the shop's own callback endpoint, on the live server, takes any late callback.
 """
 
 import json
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
+from django.db import connection
 
 from apps.payment.models import MpesaPaymentAttempt
 
-from .conftest import Order, debits, place_order_and_pay, to_payment_details, wait_until
+from .conftest import (
+    Order,
+    debits,
+    free_port,
+    place_order_and_pay,
+    to_payment_details,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -109,19 +116,13 @@ def daraja(live_server, settings):
     stub.server.shutdown()
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def assert_nothing_placed_and_basket_kept(app, catalogue):
     assert Order.objects.count() == 0
     assert catalogue.kettle.title in app.get("/basket/")
 
 
 def test_daraja_unreachable_places_no_order_and_says_so(django_app, catalogue, daraja, settings):
-    settings.MPESA_BASE_URL = f"http://127.0.0.1:{closed_port()}"
+    settings.MPESA_BASE_URL = f"http://127.0.0.1:{free_port()}"
     response = place_order_and_pay(django_app, to_payment_details(django_app, catalogue.kettle))
 
     assert response.status_code == 200
@@ -166,7 +167,7 @@ def test_an_unanswered_push_places_the_order_unconfirmed_and_a_late_callback_set
 
 
 @pytest.mark.skipif(
-    "postgresql" not in __import__("django.conf").conf.settings.DATABASES["default"]["ENGINE"],
+    connection.vendor != "postgresql",
     reason="a dropped PostgreSQL connection needs PostgreSQL (CI runs it)",
 )
 def test_a_postgresql_connection_dropped_between_requests_is_replaced(catalogue, tmp_path):
@@ -177,10 +178,9 @@ def test_a_postgresql_connection_dropped_between_requests_is_replaced(catalogue,
     import sys
 
     from django.conf import settings as django_settings
-    from django.db import connection
 
     db = connection.settings_dict
-    port = closed_port()
+    port = free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "oscar_shop.settings.local",

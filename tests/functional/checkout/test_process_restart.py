@@ -8,7 +8,6 @@ after the push and started again before Daraja calls back.
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,19 +16,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from .conftest import wait_until
+from .conftest import free_port, wait_until
 from .http_shopper import HttpShopper
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[3]
 CALLBACK_DELAY = 15.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def manage(env, *args):
