@@ -359,12 +359,10 @@ def stk_push_resend(*, order, phone: str) -> MpesaPaymentAttempt:
                     % {"seconds": wait},
                     wait_seconds=wait,
                 )
-    source = order.sources.filter(source_type__code=SOURCE_TYPE_CODE).first()
-    amount = source.amount_allocated if source else order.total_incl_tax
     return stk_push_initiate(
         order_number=order.number,
         order=order,
-        amount=amount,
+        amount=amount_due(order),
         phone=phone,
         user=order.user,
         guest_email=order.guest_email,
