@@ -888,7 +888,9 @@ def c2b_confirm(*, payment: C2BPayment) -> MpesaPaymentAttempt:
             row, "c2b_confirmation", f"Paybill KES {payment.amount} for {payment.bill_ref_number!r}"
         )
         reason = None
-        if order is None:
+        if payment.business_shortcode and payment.business_shortcode not in _our_shortcodes():
+            reason = f"Paid to shortcode {payment.business_shortcode}, not the shop's"
+        elif order is None:
             reason = f"Account number {payment.bill_ref_number!r} matches no order"
         elif order.status != ORDER_PENDING:
             reason = f"Order {order.number} was already {order.status.lower()}: refund or re-apply"

@@ -114,6 +114,14 @@ class TestEndpoints:
         assert Transaction.objects.filter(txn_type=Transaction.DEBIT).count() == 1
 
 
+def test_a_confirmation_for_another_shortcode_is_kept_for_staff_not_applied(pending_order):
+    row = services.c2b_confirm(payment=payment(account="100777", shortcode="600000"))
+
+    assert row.needs_attention and "shortcode 600000" in row.attention_reason
+    pending_order.refresh_from_db()
+    assert pending_order.status == "Pending payment"
+
+
 class TestStaffActions:
     @pytest.fixture
     def staff(self):
