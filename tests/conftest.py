@@ -9,3 +9,10 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def page_cache_off(settings):
+    """Pages rendered on every request, as for a signed-in shopper: for tests that measure
+    the rendering itself (query budgets, cached fragments) rather than the page cache."""
+    settings.SHOP_PAGE_CACHE_SECONDS = 0

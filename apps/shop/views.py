@@ -3,13 +3,15 @@ from typing import Any
 from django.views.generic import TemplateView
 
 from apps.shop import selectors
+from apps.shop.page_cache import AnonymousPageCacheMixin
 
 
-class HomeView(TemplateView):
+class HomeView(AnonymousPageCacheMixin, TemplateView):
     """The storefront's front page: who we are, featured products, the departments.
 
     Oscar's own home URL only redirects to the catalogue; shoppers arriving from a
     link or an SMS deserve a page that says what the shop is and that it takes M-Pesa.
+    Served whole from the cache to shoppers who are not signed in.
     """
 
     template_name = "oscar/shop/home.html"

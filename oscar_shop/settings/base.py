@@ -138,6 +138,13 @@ else:
 # Product cards, the category menu and the featured range are cached this long at most;
 # any catalogue change makes them stale at once (apps/shop/cache.py).
 SHOP_FRAGMENT_CACHE_SECONDS = env.int("SHOP_FRAGMENT_CACHE_SECONDS", default=60 * 60 * 24)
+# Whole storefront pages (home, catalogue, category, product) for shoppers who are not
+# signed in are cached this long at most, stale at once on any catalogue change
+# (apps/shop/page_cache.py). 0 turns the page cache off.
+SHOP_PAGE_CACHE_SECONDS = env.int("SHOP_PAGE_CACHE_SECONDS", default=60 * 60)
+# Product view counts (Oscar's reports) are written in batches at most this often per
+# process, instead of a database write on every product page view.
+SHOP_VIEW_COUNT_FLUSH_SECONDS = env.int("SHOP_VIEW_COUNT_FLUSH_SECONDS", default=30)
 # `make bench` only: serve the catalogue page's HTML from memory at /bench/ceiling/, the
 # most requests per second this stack can reach (apps/shop/bench_views.py).
 SHOP_BENCH_CEILING = env.bool("SHOP_BENCH_CEILING", default=False)

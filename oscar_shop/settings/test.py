@@ -19,6 +19,8 @@ HAYSTACK_CONNECTIONS = {
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # The Daraja simulator answers at once in tests; its prompts keep their real timeout.
 DARAJA_SIMULATOR_CALLBACK_DELAY = 0.0
+# Product view counts written at once, so a test can read them right after the view.
+SHOP_VIEW_COUNT_FLUSH_SECONDS = 0
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not shared-cache memory: live-server tests write from several threads, and
     # only a file database has the WAL journal and busy timeout the shop relies on.

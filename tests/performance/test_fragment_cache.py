@@ -22,6 +22,10 @@ from oscar.core.loading import get_model
 from apps.shop import cache as shop_cache
 from tests.performance.conftest import PIXEL_PNG, Catalogue
 
+# The fragments inside a page, rendered on every request (the page cache, off here, is
+# tested in test_page_cache.py).
+pytestmark = pytest.mark.usefixtures("page_cache_off")
+
 Category = get_model("catalogue", "Category")
 ProductImage = get_model("catalogue", "ProductImage")
 Range = get_model("offer", "Range")

@@ -15,6 +15,9 @@ from oscar.core.loading import get_model
 
 from apps.shop.scale_data import DEPARTMENTS, generate_orders, generate_products
 
+# The rendering's cost at scale (the page cache, off here, makes repeat views free).
+pytestmark = pytest.mark.usefixtures("page_cache_off")
+
 Category = get_model("catalogue", "Category")
 Order = get_model("order", "Order")
 Product = get_model("catalogue", "Product")

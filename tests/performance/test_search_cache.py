@@ -44,4 +44,3 @@ def test_a_catalogue_change_asks_whoosh_again(catalogue, client):
     stockrecord.save()
 
     assert whoosh_calls(client, "/catalogue/") >= 1
-

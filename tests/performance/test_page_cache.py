@@ -1,0 +1,184 @@
+"""Whole storefront pages are served from the cache to shoppers who are not signed in,
+each with their own CSRF token, basket count and viewing history, and a catalogue change
+shows on the very next view (apps/shop/page_cache.py)."""
+
+import json
+import re
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from oscar.core.loading import get_model
+
+from apps.shop import cache as shop_cache
+from apps.shop import page_cache
+from tests.performance.conftest import Catalogue
+
+ProductRecord = get_model("analytics", "ProductRecord")
+
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+BASKET_COUNT = re.compile(r"data-basket-count>(\d+)</span>")
+
+
+@pytest.fixture
+def shop(catalogue: Catalogue) -> Catalogue:
+    catalogue.add_products(4)
+    return catalogue
+
+
+def pages(shop: Catalogue) -> list[str]:
+    return ["/", "/catalogue/", shop.category.get_absolute_url(), shop.products[0].url]
+
+
+def get(client: Client, url: str):
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return response
+
+
+@pytest.fixture(autouse=True)
+def _product_urls(shop: Catalogue) -> None:
+    for product in shop.products:
+        product.url = product.get_absolute_url()
+
+
+def test_a_repeat_view_by_another_shopper_runs_no_query(shop, settings):
+    settings.SHOP_VIEW_COUNT_FLUSH_SECONDS = 3600  # product views counted, written later
+    for url in pages(shop):
+        first = get(Client(), url)
+        assert first[page_cache.STATUS_HEADER] == "miss"
+
+        with CaptureQueriesContext(connection) as queries:
+            second = get(Client(), url)
+        assert second[page_cache.STATUS_HEADER] == "hit", url
+        assert len(queries) == 0, (url, [q["sql"] for q in queries])
+        # The same page, but for the shopper's own CSRF token.
+        assert CSRF_INPUT.sub("", second.content.decode()) == CSRF_INPUT.sub(
+            "", first.content.decode()
+        )
+
+
+def test_no_placeholder_ever_reaches_a_shopper(shop):
+    viewer = Client()
+    get(viewer, shop.products[1].url)  # a viewing history, for the product page's section
+    for url in pages(shop):
+        for client in (Client(), viewer):
+            html = get(client, url).content.decode()
+            assert shop_cache.CSRF_PLACEHOLDER not in html
+            assert page_cache.BASKET_COUNT_PLACEHOLDER not in html
+            assert page_cache.RECENTLY_VIEWED_PLACEHOLDER not in html
+
+
+def test_each_shopper_adds_to_the_basket_with_the_token_their_cached_page_carries(shop):
+    get(Client(), "/catalogue/")  # someone else's view fills the cache
+    shopper = Client(enforce_csrf_checks=True)
+    response = get(shopper, "/catalogue/")
+    assert response[page_cache.STATUS_HEADER] == "hit"
+    token = CSRF_INPUT.search(response.content.decode()).group(1)
+
+    added = shopper.post(
+        f"/basket/add/{shop.products[0].pk}/", {"csrfmiddlewaretoken": token, "quantity": 1}
+    )
+
+    assert added.status_code == 302
+    assert json.loads(get(shopper, "/basket/status/").content)["num_items"] == 1
+
+
+def test_the_basket_count_on_a_cached_page_is_the_shoppers_own(shop):
+    get(Client(), "/catalogue/")
+    shopper = Client()
+    shopper.post(f"/basket/add/{shop.products[0].pk}/", {"quantity": 2})
+    get(shopper, "/basket/status/")  # shows (and so clears) the "added" message
+
+    mine = get(shopper, "/catalogue/")
+    with CaptureQueriesContext(connection) as queries:
+        someone_elses = get(Client(), "/catalogue/")
+
+    assert mine[page_cache.STATUS_HEADER] == "hit"
+    assert BASKET_COUNT.search(mine.content.decode()).group(1) == "2"
+    assert BASKET_COUNT.search(someone_elses.content.decode()).group(1) == "0"
+    assert len(queries) == 0  # no basket cookie: no basket to read
+
+
+def test_a_catalogue_change_shows_on_the_next_cached_view(shop):
+    showing_the_price = pages(shop)[1:]  # the home page does not list this product
+    for url in showing_the_price:
+        get(Client(), url)
+        get(Client(), url)
+    stockrecord = shop.products[0].stockrecords.get()
+    stockrecord.price = Decimal("777.00")
+    stockrecord.save()
+
+    for url in showing_the_price:
+        response = get(Client(), url)
+        assert response[page_cache.STATUS_HEADER] == "miss", url
+        assert re.search(r"KSh\s777", response.content.decode()), url
+
+
+def test_signed_in_shoppers_get_their_own_page(shop):
+    get(Client(), "/catalogue/")
+    user = get_user_model().objects.create_user("wanjiru", "wanjiru@example.co.ke", "pw")
+    client = Client()
+    client.force_login(user)
+
+    response = get(client, "/catalogue/")
+
+    assert response[page_cache.STATUS_HEADER] == "bypass (signed in)"
+    assert "/accounts/logout/" in response.content.decode()
+
+
+def test_a_page_with_a_message_waiting_is_rendered_for_that_shopper(shop):
+    get(Client(), "/catalogue/")
+    shopper = Client()
+    shopper.post(f"/basket/add/{shop.products[0].pk}/", {"quantity": 1})
+
+    with_message = get(shopper, "/catalogue/")
+    after = get(shopper, "/catalogue/")
+
+    assert with_message[page_cache.STATUS_HEADER] == "bypass (messages)"
+    assert "has been added to your cart" in with_message.content.decode()
+    assert after[page_cache.STATUS_HEADER] == "hit"
+    assert "has been added to your cart" not in after.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("?page=1", "miss"),
+        ("?sort_by=price-asc", "miss"),
+        ("?utm_source=sms", "bypass (query)"),
+        ("?sort_by=price-asc&sort_by=title-asc", "bypass (query)"),
+        ("?sort_by=anything", "bypass (query)"),
+    ],
+)
+def test_only_the_storefronts_own_query_strings_are_cached(shop, query, status):
+    assert get(Client(), "/catalogue/" + query)[page_cache.STATUS_HEADER] == status
+
+
+def test_pages_that_are_not_found_are_not_cached(shop):
+    for _ in range(2):
+        response = Client().get("/catalogue/category/no-such-department_999/")
+        assert response.status_code == 404
+        assert response.get(page_cache.STATUS_HEADER) != "hit"
+
+
+def test_a_cached_product_page_still_counts_the_view_and_keeps_the_history(shop):
+    first, second = shop.products[0], shop.products[1]
+    get(Client(), first.url)  # fills the cache: one view
+    shopper = Client()
+    get(shopper, second.url)
+
+    response = get(shopper, first.url)
+
+    assert response[page_cache.STATUS_HEADER] == "hit"
+    assert json.loads(response.cookies["oscar_history"].value) == [second.pk, first.pk]
+    html = response.content.decode()
+    assert "Products you recently viewed" in html
+    recently_viewed = html.split("Products you recently viewed", 1)[1]
+    assert second.title in recently_viewed
+    assert ProductRecord.objects.get(product=first).num_views == 2
+    # A newcomer's copy of the same cached page has no history section.
+    assert "Products you recently viewed" not in get(Client(), first.url).content.decode()
