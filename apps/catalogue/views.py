@@ -9,17 +9,20 @@ from oscar.apps.catalogue import views as oscar_views
 from oscar.core.loading import get_class
 
 from apps.catalogue import view_counts
+from apps.catalogue.mixins import CardPrefetchMixin
 from apps.catalogue.selectors import product_detail_queryset
 from apps.shop.page_cache import AnonymousPageCacheMixin
 
 CustomerHistoryManager = get_class("customer.history", "CustomerHistoryManager")
 
 
-class CatalogueView(AnonymousPageCacheMixin, oscar_views.CatalogueView):
+class CatalogueView(AnonymousPageCacheMixin, CardPrefetchMixin, oscar_views.CatalogueView):
     pass
 
 
-class ProductCategoryView(AnonymousPageCacheMixin, oscar_views.ProductCategoryView):
+class ProductCategoryView(
+    AnonymousPageCacheMixin, CardPrefetchMixin, oscar_views.ProductCategoryView
+):
     pass
 
 

@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.utils.functional import SimpleLazyObject
 from django.views.generic import TemplateView
 
 from apps.shop import selectors
@@ -19,6 +20,9 @@ class HomeView(AnonymousPageCacheMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["featured_products"] = selectors.featured_products(limit=self.featured_limit)
-        context["categories"] = selectors.top_level_categories()
+        # Read only if their cached sections are missing (the template's catalogue_cache).
+        context["featured_products"] = SimpleLazyObject(
+            lambda: selectors.featured_products(limit=self.featured_limit)
+        )
+        context["categories"] = SimpleLazyObject(selectors.top_level_categories)
         return context

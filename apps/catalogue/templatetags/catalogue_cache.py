@@ -18,9 +18,10 @@ class CatalogueCacheNode(template.Node):
 
     def render(self, context: template.Context) -> str:
         vary = [expression.resolve(context) for expression in self.vary]
-        version = shop_cache.request_catalogue_version(context.get("request"))
+        request = context.get("request")
+        version = shop_cache.request_catalogue_version(request)
         key = shop_cache.fragment_key(self.name.resolve(context), *vary, version=version)
-        html = cache.get(key)
+        html = shop_cache.cached_fragment(request, key)
         if html is None:
             with context.push(csrf_token=shop_cache.CSRF_PLACEHOLDER):
                 html = self.nodelist.render(context)

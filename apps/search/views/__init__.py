@@ -1,0 +1,1 @@
+"""Oscar's search views, with the results page forked in ``search.py``."""
