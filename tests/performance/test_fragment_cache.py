@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.test import Client
@@ -157,3 +157,43 @@ def test_thumbnails_are_made_once_and_later_renders_ask_neither_disk_nor_databas
 
     assert thumbnail_files() == made
     assert not [q for q in queries if "thumbnail_kvstore" in q["sql"]]
+
+
+class CardReads:
+    """Records the cache reads of card fragments: one by one, or in batches."""
+
+    def __init__(self, backend, monkeypatch) -> None:
+        self.singles: list[str] = []
+        self.batches: list[list[str]] = []
+        self._in_batch = False
+        real_get, real_get_many = backend.get, backend.get_many
+
+        def get(key, *args, **kwargs):
+            if ":card:" in key and not self._in_batch:
+                self.singles.append(key)
+            return real_get(key, *args, **kwargs)
+
+        def get_many(keys, *args, **kwargs):
+            self.batches.append([key for key in keys if ":card:" in key])
+            self._in_batch = True  # local memory's get_many reads key by key
+            try:
+                return real_get_many(keys, *args, **kwargs)
+            finally:
+                self._in_batch = False
+
+        monkeypatch.setattr(backend, "get", get)
+        monkeypatch.setattr(backend, "get_many", get_many)
+
+
+def test_a_listing_reads_its_cards_in_one_cache_call(catalogue, client, monkeypatch):
+    catalogue.add_products(30)
+    for url in (CATALOGUE, catalogue.category.get_absolute_url(), "/search/?q=jiko"):
+        page(client, url)  # renders and caches the cards
+        reads = CardReads(caches["default"], monkeypatch)
+
+        html = page(client, url)
+
+        monkeypatch.undo()
+        assert html.count("product_pod") == 24
+        assert reads.singles == [], url
+        assert [len(batch) for batch in reads.batches if batch] == [24], url
