@@ -79,6 +79,11 @@ def prepare(out: Path, callbacks: int) -> None:
     )
     staff = client()
     staff.force_login(staff_user)
+    customer_user, _ = get_user_model().objects.get_or_create(
+        username="bench-customer", defaults={"email": "wanjiru@duka.example"}
+    )
+    customer = client()
+    customer.force_login(customer_user)
 
     shoppers = []
     for _ in range(SHOPPERS):
@@ -113,6 +118,8 @@ def prepare(out: Path, callbacks: int) -> None:
         "search_url": "/search/?q=jiko",
         "status_url": f"/checkout/pay/{number}/{order_access_hash(number)}/status/",
         "staff_cookie": cookie_header(staff),
+        # Signed in, the storefront pages are rendered for the shopper (no page cache).
+        "customer_cookie": cookie_header(customer),
         "shoppers": shoppers,
         "safaricom_address": SAFARICOM_ADDRESS,
         "query_payment": query_payment,
@@ -133,6 +140,8 @@ def queries(fixtures: dict) -> dict[str, int]:
     shopper = client()
     staff = client()
     staff.force_login(get_user_model().objects.get(username="bench-staff"))
+    customer = client()
+    customer.force_login(get_user_model().objects.get(username="bench-customer"))
     counts = {
         name: _count(lambda url=url, c=c: c.get(url))
         for name, url, c in [
@@ -141,6 +150,9 @@ def queries(fixtures: dict) -> dict[str, int]:
             ("category", fixtures["category_url"], shopper),
             ("search", fixtures["search_url"], shopper),
             ("product", fixtures["product_url"], shopper),
+            ("catalogue, signed in", "/catalogue/", customer),
+            ("category, signed in", fixtures["category_url"], customer),
+            ("product, signed in", fixtures["product_url"], customer),
             ("status check", fixtures["status_url"], shopper),
             ("dashboard orders", "/dashboard/orders/", staff),
             ("dashboard M-Pesa", "/dashboard/mpesa/", staff),
