@@ -1,7 +1,9 @@
-"""Staff edits that change what the storefront shows make its cached fragments stale.
+"""Staff edits that change what the storefront shows make its cached pages and fragments
+stale.
 
-Connected to saves and deletes of everything a product card, the category menu or the
-featured range reads. Stock allocation at checkout goes through ``StockRecord``'s own
+Connected to saves and deletes of everything a storefront page reads: products and
+their cards, the category menu, the featured range, offers, approved reviews and the
+footer's flat pages. Stock allocation at checkout goes through ``StockRecord``'s own
 post-save signal, so a product selling out also refreshes its card.
 """
 
@@ -20,6 +22,9 @@ WATCHED_MODELS = (
     ("partner", "StockRecord"),
     ("offer", "Range"),
     ("offer", "RangeProduct"),
+    ("offer", "ConditionalOffer"),
+    ("reviews", "ProductReview"),
+    ("flatpages", "FlatPage"),
 )
 
 
@@ -33,9 +38,12 @@ def connect() -> None:
         uid = f"shop-catalogue-cache-{app_label}-{model_name}"
         post_save.connect(catalogue_changed, sender=model, dispatch_uid=uid + "-save")
         post_delete.connect(catalogue_changed, sender=model, dispatch_uid=uid + "-delete")
-    # ``product.categories.add()`` bulk-creates its rows: no post_save for them.
-    m2m_changed.connect(
-        catalogue_changed,
-        sender=get_model("catalogue", "Product").categories.through,
-        dispatch_uid="shop-catalogue-cache-product-categories",
-    )
+    # ``product.categories.add()`` and ``flatpage.sites.add()`` bulk-create their rows:
+    # no post_save for them.
+    for through, uid in (
+        (get_model("catalogue", "Product").categories.through, "product-categories"),
+        (get_model("flatpages", "FlatPage").sites.through, "flatpage-sites"),
+    ):
+        m2m_changed.connect(
+            catalogue_changed, sender=through, dispatch_uid=f"shop-catalogue-cache-{uid}"
+        )

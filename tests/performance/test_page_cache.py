@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.flatpages.models import FlatPage
+from django.contrib.sites.models import Site
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -18,6 +20,7 @@ from apps.shop import page_cache
 from tests.performance.conftest import Catalogue
 
 ProductRecord = get_model("analytics", "ProductRecord")
+ProductReview = get_model("reviews", "ProductReview")
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 BASKET_COUNT = re.compile(r"data-basket-count>(\d+)</span>")
@@ -182,3 +185,31 @@ def test_a_cached_product_page_still_counts_the_view_and_keeps_the_history(shop)
     assert ProductRecord.objects.get(product=first).num_views == 2
     # A newcomer's copy of the same cached page has no history section.
     assert "Products you recently viewed" not in get(Client(), first.url).content.decode()
+
+
+def test_an_information_page_edit_shows_in_the_footer_of_cached_pages_at_once(shop):
+    page = FlatPage.objects.create(url="/delivery/", title="Delivery")
+    page.sites.add(Site.objects.get_current())
+    for url in pages(shop):
+        get(Client(), url)
+    page.title = "Delivery to every county"
+    page.save()
+
+    for url in pages(shop):
+        assert "Delivery to every county" in get(Client(), url).content.decode(), url
+
+
+def test_an_approved_review_shows_on_the_cached_product_page_at_once(shop):
+    product = shop.products[0]
+    get(Client(), product.url)
+    ProductReview.objects.create(
+        product=product,
+        title="Inapika haraka",
+        body="Cooks fast",
+        score=5,
+        name="Achieng",
+        email="achieng@example.co.ke",
+        status=ProductReview.APPROVED,
+    )
+
+    assert "Inapika haraka" in get(Client(), product.url).content.decode()
