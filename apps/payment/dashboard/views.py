@@ -17,6 +17,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import (
     Http404,
     HttpRequest,
@@ -104,11 +105,21 @@ def _form_errors(request: HttpRequest, form) -> None:
 # --- The log ------------------------------------------------------------------------------
 
 
+class CountedPaginator(Paginator):
+    """A paginator given the number of rows (already counted with the totals), so it
+    does not count them again."""
+
+    def __init__(self, object_list, per_page, *, count: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.count = count
+
+
 class TransactionListView(ListView):
     """Every M-Pesa transaction, filterable, with the filtered set's totals.
 
     The page costs the same few queries whatever its size: rows join their order and
-    customer, and the totals are one aggregate in the database.
+    customer, and the totals are one aggregate (of the day totals, unless staff search)
+    whose count also numbers the pages.
     """
 
     template_name = "oscar/dashboard/mpesa/transaction_list.html"
@@ -127,7 +138,12 @@ class TransactionListView(ListView):
         return filters
 
     def get_queryset(self):
-        return selectors.attempt_list(filters=self.get_filters())
+        filters = self.get_filters()
+        self.totals = selectors.attempt_totals(filters=filters)
+        return selectors.attempt_list(filters=filters)
+
+    def get_paginator(self, queryset, per_page, **kwargs) -> CountedPaginator:
+        return CountedPaginator(queryset, per_page, count=self.totals.count, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -138,7 +154,7 @@ class TransactionListView(ListView):
         context.update(
             form=self.form,
             inbox=self.inbox,
-            totals=selectors.attempt_totals(self.object_list),
+            totals=self.totals,
             filter_query=query.urlencode(),
             attention_count=MpesaPaymentAttempt.objects.filter(needs_attention=True).count(),
         )

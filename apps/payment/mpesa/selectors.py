@@ -9,15 +9,21 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
-from apps.payment.models import MpesaAttemptEvent, MpesaCallback, MpesaPaymentAttempt
+from apps.payment.models import (
+    MpesaAttemptEvent,
+    MpesaCallback,
+    MpesaDayTotal,
+    MpesaPaymentAttempt,
+)
 
+from .day_totals import day_totals_kept
 from .phone import InvalidPhoneNumber, mask_phone, normalise_phone
 
 # Keys whose values never reach a screen or an export, whatever a stored body holds.
@@ -66,22 +72,36 @@ def attempt_list(*, filters: AttemptFilters | None = None) -> QuerySet[MpesaPaym
 def attempt_filter(
     queryset: QuerySet[MpesaPaymentAttempt], filters: AttemptFilters
 ) -> QuerySet[MpesaPaymentAttempt]:
-    if filters.status:
-        queryset = queryset.filter(status=filters.status)
-    if filters.channel:
-        queryset = queryset.filter(channel=filters.channel)
-    if filters.is_test is not None:
-        queryset = queryset.filter(is_test=filters.is_test)
-    if filters.needs_attention is not None:
-        queryset = queryset.filter(needs_attention=filters.needs_attention)
-    # Dates are the shop's calendar days (Africa/Nairobi), as staff read them.
-    if filters.date_from:
-        queryset = queryset.filter(created_at__date__gte=filters.date_from)
-    if filters.date_to:
-        queryset = queryset.filter(created_at__date__lte=filters.date_to)
+    queryset = queryset.filter(**_key_lookups(filters))
+    # Dates are the shop's calendar days (Africa/Nairobi), as staff read them, compared
+    # as the instants they start and end so that the created_at indexes answer them (the
+    # first and last days of the calendar bound nothing).
+    if filters.date_from and filters.date_from > date.min:
+        queryset = queryset.filter(created_at__gte=_day_start(filters.date_from))
+    if filters.date_to and filters.date_to < date.max:
+        queryset = queryset.filter(created_at__lt=_day_start(filters.date_to + timedelta(days=1)))
     if filters.query:
         queryset = queryset.filter(attempt_search_q(filters.query))
     return queryset
+
+
+def _key_lookups(filters: AttemptFilters) -> dict[str, Any]:
+    """The filters on what a transaction is (not when, not a search): the fields a
+    transaction and its day total share."""
+    lookups: dict[str, Any] = {}
+    if filters.status:
+        lookups["status"] = filters.status
+    if filters.channel:
+        lookups["channel"] = filters.channel
+    if filters.is_test is not None:
+        lookups["is_test"] = filters.is_test
+    if filters.needs_attention is not None:
+        lookups["needs_attention"] = filters.needs_attention
+    return lookups
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def attempt_search_q(text: str) -> Q:
@@ -104,11 +124,26 @@ def attempt_search_q(text: str) -> Q:
     return condition | Q(phone=msisdn) | Q(paid_phone=msisdn)
 
 
-def attempt_totals(queryset: QuerySet[MpesaPaymentAttempt]) -> AttemptTotals:
-    """Count and sums of the filtered log, computed by the database in one query."""
-    totals = queryset.order_by().aggregate(
-        count=Count("pk"), requested=Sum("amount"), paid=Sum("amount_paid")
-    )
+def attempt_totals(*, filters: AttemptFilters) -> AttemptTotals:
+    """Count and sums of what the filters select, computed by the database in one query.
+
+    Where the database keeps day totals (``MpesaDayTotal``), the filters they can answer
+    (all but a search) add up those rows: the cost does not grow with the log. A search,
+    or SQLite, adds up the matching transactions themselves.
+    """
+    if filters.query or not day_totals_kept():
+        rows = attempt_list(filters=filters).order_by()
+        return _totals(rows, count=Count("pk"), requested=Sum("amount"), paid=Sum("amount_paid"))
+    days = MpesaDayTotal.objects.filter(**_key_lookups(filters))
+    if filters.date_from:
+        days = days.filter(day__gte=filters.date_from)
+    if filters.date_to:
+        days = days.filter(day__lte=filters.date_to)
+    return _totals(days, count=Sum("count"), requested=Sum("amount"), paid=Sum("amount_paid"))
+
+
+def _totals(queryset: QuerySet, **aggregates) -> AttemptTotals:
+    totals = queryset.aggregate(**aggregates)
     return AttemptTotals(
         count=totals["count"] or 0,
         amount_requested=totals["requested"] or Decimal("0"),

@@ -157,6 +157,79 @@ def test_totals_cover_the_whole_filtered_set_not_just_the_page(staff_client, mak
     assert len(listed(second)) == 8
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"status": "failed"},
+        {"channel": "paybill"},
+        {"needs_attention": "yes"},
+        {"is_test": "no", "status": "succeeded"},
+        {"date_from": "TODAY-1"},
+        {"date_to": "TODAY-2"},
+        {"date_from": "TODAY-3", "date_to": "TODAY-1", "channel": "stk"},
+        {"query": "0722 000 111"},
+        {"query": "0722 000 111", "date_from": "TODAY"},
+    ],
+)
+def test_totals_and_the_page_count_are_those_of_every_row_the_filters_list(
+    staff_client, make_attempt, params
+):
+    today = timezone.localdate()
+    noon = timezone.make_aware(timezone.datetime(today.year, today.month, today.day, 12))
+    MpesaPaymentAttempt.objects.bulk_create(
+        [
+            attempt_row(created_at=noon - timedelta(days=n % 4, hours=n % 13), amount=100 + n)
+            for n in range(60)
+        ]
+        + [
+            attempt_row(
+                status=Status.FAILED,
+                amount_paid=None,
+                receipt_number=None,
+                created_at=noon - timedelta(days=n),
+            )
+            for n in range(4)
+        ]
+    )
+    make_attempt(channel=Channel.PAYBILL, checkout_request_id=None, amount=Decimal("999"))
+    make_attempt(phone="254722000111", status=Status.REVIEW, needs_attention=True)
+    params = {
+        name: (today - timedelta(days=int(value[6:] or 0))).isoformat()
+        if value.startswith("TODAY")
+        else value
+        for name, value in params.items()
+    }
+
+    with CaptureQueriesContext(connection) as captured:
+        response = staff_client.get(LIST_URL, params)
+    # The totals' count numbers the pages: the only COUNT(*) of the log is the inbox badge.
+    counts = [
+        q["sql"]
+        for q in captured
+        if "COUNT(*)" in q["sql"] and "payment_mpesapaymentattempt" in q["sql"]
+    ]
+    assert len(counts) == 1 and "needs_attention" in counts[0]
+
+    every_row = []
+    for page in range(1, response.context["paginator"].num_pages + 1):
+        every_row += listed(staff_client.get(LIST_URL, {**params, "page": page}))
+    totals = response.context["totals"]
+    assert totals.count == len(every_row) == response.context["paginator"].count
+    assert totals.amount_requested == sum(row.amount for row in every_row)
+    assert totals.amount_paid == sum(row.amount_paid or 0 for row in every_row)
+
+
+def test_a_date_at_either_end_of_the_calendar_bounds_nothing(staff_client, make_attempt):
+    attempt = make_attempt()
+
+    response = staff_client.get(LIST_URL, {"date_from": "0001-01-01", "date_to": "9999-12-31"})
+
+    assert response.status_code == 200
+    assert listed(response) == [attempt]
+    assert response.context["totals"].count == 1
+
+
 def test_attention_inbox_lists_only_payments_needing_staff(staff_client, make_attempt):
     unmatched = make_attempt(
         channel=Channel.PAYBILL,

@@ -1,4 +1,5 @@
-"""Settle M-Pesa payments whose callback never came, and cancel orders nobody paid.
+"""Settle M-Pesa payments whose callback never came, cancel orders nobody paid, and fold
+the dashboard's day totals.
 
 Run it from cron every minute or two (see README, "Reconciliation"); it is safe to run
 while callbacks arrive and in several places at once.
@@ -7,10 +8,14 @@ while callbacks arrive and in several places at once.
 from django.core.management.base import BaseCommand
 
 from apps.payment.mpesa import services
+from apps.payment.mpesa.day_totals import day_totals_fold
 
 
 class Command(BaseCommand):
-    help = "Ask Daraja about open STK pushes, then expire stale attempts and unpaid orders."
+    help = (
+        "Ask Daraja about open STK pushes, then expire stale attempts and unpaid orders; "
+        "fold the dashboard's day totals."
+    )
 
     def handle(self, *args, **options):
         report = services.mpesa_reconcile()
@@ -19,3 +24,5 @@ class Command(BaseCommand):
             f"expired attempts {report.expired_attempts}, "
             f"cancelled orders {report.cancelled_orders}"
         )
+        folded = day_totals_fold()
+        self.stdout.write(f"day totals: {folded.rows_before} rows folded into {folded.rows_after}")
