@@ -136,6 +136,8 @@ def embedded_shop_env(workdir: Path, settings_module: str) -> dict[str, str]:
         "DJANGO_DEBUG": "true",  # as `make run` serves it
         "REDIS_URL": "",
         "LOG_LEVEL": "WARNING",
+        # A write per product view, not a batch: the most the SQLite file has to take.
+        "SHOP_VIEW_COUNT_FLUSH_SECONDS": "0",
     }
 
 
