@@ -18,7 +18,7 @@ def test_a_complete_environment_starts_on_postgresql_redis_smtp_and_whitenoise()
     assert database["CONN_MAX_AGE"] == 60
     assert database["CONN_HEALTH_CHECKS"] is True
     cache = settings["CACHES"]["default"]
-    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache["BACKEND"] == "apps.shop.redis_cache.RedisCache"  # Django's, one client per pool
     assert cache["LOCATION"] == "redis://cache.internal:6379/0"
     assert settings["STORAGES"]["staticfiles"]["BACKEND"] == (
         "whitenoise.storage.CompressedManifestStaticFilesStorage"
