@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from oscar.apps.payment.admin import *  # noqa: F401  (keep Oscar's registrations)
 
-from apps.payment.models import MpesaAttemptEvent, MpesaCallback, MpesaPaymentAttempt
+from apps.payment.models import MpesaAttemptEvent, MpesaCallback, MpesaPaymentAttempt, OrderEmail
 from apps.payment.mpesa.phone import mask_phone
 from apps.payment.mpesa.selectors import describe_customer, mask_token, pretty_json
 
@@ -218,3 +218,24 @@ class MpesaCallbackAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("Body as received (secrets redacted)"))
     def body_pretty(self, obj: MpesaCallback):
         return _pre(pretty_json(obj.body))
+
+
+@admin.register(OrderEmail)
+class OrderEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The outbox of order emails: what each customer is owed, whether it went, and why
+    not (the mail server's last error). Sending and retrying are the timer's job."""
+
+    list_display = ("created_at", "kind", "order", "sent_at", "attempts", "last_error_short")
+    list_filter = ("kind", ("sent_at", admin.EmptyFieldListFilter), "created_at")
+    search_fields = ("order__number",)
+    list_select_related = ("order",)
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    fields = ("order", "kind", "created_at", "sent_at", "attempts", "next_try_at", "last_error")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    @admin.display(description=_("Last error"))
+    def last_error_short(self, obj: OrderEmail) -> str:
+        return obj.last_error[:80] or "—"

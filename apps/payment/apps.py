@@ -1,5 +1,12 @@
 import oscar.apps.payment.apps as apps
+from django.db.models.signals import post_migrate
 
 
 class PaymentConfig(apps.PaymentConfig):
     name = "apps.payment"
+
+    def ready(self):
+        super().ready()
+        from apps.payment.mpesa.services import payment_types_ensure
+
+        post_migrate.connect(payment_types_ensure, sender=self, dispatch_uid="payment-types-ensure")

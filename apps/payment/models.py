@@ -244,4 +244,48 @@ class MpesaDayTotal(models.Model):
         return f"{self.day} {self.channel} {self.status}: {self.count}"
 
 
+class OrderEmail(models.Model):
+    """An email the customer is owed about an order: the outbox row behind it.
+
+    Written in the transaction that decides it (the order is paid, the order is cancelled),
+    so it exists exactly when that change does; one per order and kind, so it can never be
+    queued twice. Sent after commit, off the request's path, and marked sent; a failed send
+    keeps its error and is tried again (``apps.payment.mpesa.emails``).
+    """
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", _("Order confirmation (paid)")
+        CANCELLED = "cancelled", _("Order cancelled (not paid)")
+
+    order = models.ForeignKey("order.Order", on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # No sender touches the row before this time: set while one is sending it, and after a
+    # failure (the retry's back-off).
+    next_try_at = models.DateTimeField(null=True, blank=True)
+    # The last failure, kept after a later success so the row tells what happened.
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        app_label = "payment"
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("order email")
+        verbose_name_plural = _("order emails (outbox)")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "kind"], name="one_email_per_order_and_kind")
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(sent_at__isnull=True),
+                name="order_email_unsent",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for order {self.order_id}"
+
+
 from oscar.apps.payment.models import *  # noqa: E402

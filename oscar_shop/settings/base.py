@@ -165,6 +165,13 @@ EMAIL_BACKEND = env(
 )
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="Duka la Nyumbani <shop@localhost>")
 OSCAR_FROM_EMAIL = DEFAULT_FROM_EMAIL
+# Order emails (confirmation on payment, cancellation) go through an outbox: written with the
+# payment, sent after commit by a background thread in each process, so a callback never
+# waits for the mail server. Off, they are sent in the committing thread (the tests).
+ORDER_EMAILS_IN_BACKGROUND = env.bool("ORDER_EMAILS_IN_BACKGROUND", default=True)
+# An order email still unsent this long after it was owed (its worker died, the mail server
+# failed) is sent by mpesa_reconcile; after each failure the pause doubles, up to an hour.
+ORDER_EMAIL_RETRY_SECONDS = env.int("ORDER_EMAIL_RETRY_SECONDS", default=60)
 
 # --- Search (Whoosh; Haystack's simple backend breaks Oscar's catalogue pages) ------
 

@@ -8,6 +8,9 @@ from .local import *  # noqa: F403
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Order emails in mail.outbox as soon as the payment commits (tests of the background
+# sender turn it back on).
+ORDER_EMAILS_IN_BACKGROUND = False
 MEDIA_ROOT = tempfile.mkdtemp(prefix="oscar-shop-test-media-")
 HAYSTACK_CONNECTIONS = {
     "default": {

@@ -15,15 +15,15 @@ import logging
 import math
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -36,9 +36,10 @@ from apps.payment.models import (
     MpesaAttemptStatus,
     MpesaCallback,
     MpesaPaymentAttempt,
+    OrderEmail,
 )
 
-from . import gateway
+from . import emails, gateway
 from .c2b import C2BPayment, normalise_account_number
 from .callbacks import CallbackParseError, StkCallback, parse_stk_callback
 from .phone import InvalidPhoneNumber, mask_phone, normalise_phone
@@ -47,14 +48,17 @@ from .rules import whole_shillings
 logger = logging.getLogger(__name__)
 
 Order = get_model("order", "Order")
+Line = get_model("order", "Line")
+OrderStatusChange = get_model("order", "OrderStatusChange")
 PaymentEventType = get_model("order", "PaymentEventType")
 PaymentEvent = get_model("order", "PaymentEvent")
+PaymentEventQuantity = get_model("order", "PaymentEventQuantity")
 Source = get_model("payment", "Source")
 SourceType = get_model("payment", "SourceType")
 Transaction = get_model("payment", "Transaction")
 EventHandler = get_class("order.processing", "EventHandler")
-OrderDispatcher = get_class("order.utils", "OrderDispatcher")
-Dispatcher = get_class("communication.utils", "Dispatcher")
+InvalidOrderStatus = get_class("order.exceptions", "InvalidOrderStatus")
+order_status_changed = get_class("order.signals", "order_status_changed")
 
 Status = MpesaAttemptStatus
 
@@ -65,7 +69,6 @@ EVENT_PAID = "Paid"
 ORDER_PENDING = "Pending payment"
 ORDER_PAID = "Paid"
 ORDER_CANCELLED = "Cancelled"
-ORDER_CANCELLED_EMAIL_CODE = "ORDER_PAYMENT_EXPIRED"
 
 
 class MpesaPaymentError(Exception):
@@ -119,12 +122,19 @@ def callback_url_for(token: str) -> str:
     return base + reverse("mpesa-stk-callback", kwargs={"token": token})
 
 
+def _event(
+    attempt: MpesaPaymentAttempt, kind: str, message: str = "", data=None, actor=None
+) -> MpesaAttemptEvent:
+    """A timeline event, not saved yet (several are written with one INSERT)."""
+    return MpesaAttemptEvent(
+        attempt=attempt, kind=kind, message=message[:255], data=data or {}, actor=actor
+    )
+
+
 def _record_event(
     attempt: MpesaPaymentAttempt, kind: str, message: str = "", data=None, actor=None
 ) -> None:
-    MpesaAttemptEvent.objects.create(
-        attempt=attempt, kind=kind, message=message[:255], data=data or {}, actor=actor
-    )
+    _event(attempt, kind, message, data, actor).save()
 
 
 def _log_extra(attempt: MpesaPaymentAttempt) -> dict:
@@ -145,6 +155,23 @@ def _mpesa_source_type():
 def payment_event_type(name: str):
     event_type, _created = PaymentEventType.objects.get_or_create(name=name)
     return event_type
+
+
+def _type_id(model, **lookup) -> Subquery:
+    """The id of a type row (the M-Pesa source type, the "Paid" event type), read by the
+    INSERT that refers to it rather than by a query of its own.
+
+    ``payment_types_ensure`` makes the rows; were one missing, the INSERT fails on its NOT
+    NULL column and the settle makes it and runs again (``_settle_retrying``).
+    """
+    return Subquery(model.objects.filter(**lookup).values("pk")[:1])
+
+
+def payment_types_ensure(**kwargs) -> None:
+    """The type rows every payment refers to exist: made after ``migrate`` (and after each
+    flush of a test database), outside any payment's transaction."""
+    _mpesa_source_type()
+    payment_event_type(EVENT_PAID)
 
 
 def new_unplaced_order_source(*, currency: str, amount: Decimal, reference: str = ""):
@@ -398,29 +425,83 @@ def attempt_settle(*, attempt_id: int, outcome: SettleInput, actor=None) -> str:
     Locks the attempt; a success records the payment on the order (locking it too).
     A success is never downgraded by a later failure, and a repeated outcome is a no-op.
     """
-    with transaction.atomic():
-        attempt = MpesaPaymentAttempt.objects.select_for_update().get(pk=attempt_id)
-        if (
-            outcome.checkout_request_id
-            and attempt.checkout_request_id
-            and outcome.checkout_request_id != attempt.checkout_request_id
-        ):
-            _record_event(
-                attempt,
-                "mismatch",
-                f"{outcome.via}: CheckoutRequestID {outcome.checkout_request_id} does not match",
-                actor=actor,
-            )
-            logger.warning("Outcome for another CheckoutRequestID", extra=_log_extra(attempt))
-            return SettleResult.MISMATCH
-        if outcome.checkout_request_id and not attempt.checkout_request_id:
-            attempt.checkout_request_id = outcome.checkout_request_id
-        if outcome.success:
-            result = _settle_success(attempt, outcome, actor)
-        else:
-            result = _settle_failure(attempt, outcome, actor)
+
+    def settle() -> str:
+        with transaction.atomic():
+            attempt = _attempt_locked(outcome=outcome, pk=attempt_id)
+            if attempt is None:
+                raise MpesaPaymentAttempt.DoesNotExist(f"No attempt {attempt_id}")
+            result = _settle_locked(attempt, outcome, actor)
+        _log_settled(attempt, outcome, result)
+        return result
+
+    return _settle_retrying(settle)
+
+
+def _attempt_locked(*, outcome: SettleInput | None, **lookup) -> MpesaPaymentAttempt | None:
+    """The attempt, locked until the transaction ends, read in one query with what settling
+    it needs: its order (read, not locked: ``_order_move`` locks it), the id of the order's
+    M-Pesa source (``mpesa_source_id``) and whether the outcome's receipt is already on
+    another payment (``receipt_taken``)."""
+    mpesa_source = Source.objects.filter(
+        order_id=OuterRef("order_id"), source_type__code=SOURCE_TYPE_CODE
+    ).values("pk")[:1]
+    attempts = (
+        MpesaPaymentAttempt.objects.select_for_update(of=("self",))
+        .select_related("order")
+        .annotate(mpesa_source_id=Subquery(mpesa_source))
+        .filter(**lookup)
+    )
+    receipt = outcome.receipt_number if outcome is not None else None
+    if receipt:
+        others_with_receipt = MpesaPaymentAttempt.objects.filter(receipt_number=receipt).exclude(
+            pk=OuterRef("pk")
+        )
+        attempts = attempts.annotate(receipt_taken=Exists(others_with_receipt))
+    try:
+        return attempts.get()
+    except MpesaPaymentAttempt.DoesNotExist:
+        return None
+
+
+def _settle_retrying(settle: Callable[[], str]) -> str:
+    """Run a settling transaction, and once more if the database refused it.
+
+    Two rare cases end in an IntegrityError, and both are cured by running again from the
+    lock: another payment with the same receipt was committed after this one's check (the
+    re-read sees it and flags this payment instead), or a type row the payment refers to
+    is missing (a test flushed the database; it is made again).
+    """
+    try:
+        return settle()
+    except IntegrityError:
+        payment_types_ensure()
+        return settle()
+
+
+def _log_settled(attempt: MpesaPaymentAttempt, outcome: SettleInput, result: str) -> None:
     logger.info("Attempt settled via %s: %s", outcome.via, result, extra=_log_extra(attempt))
-    return result
+
+
+def _settle_locked(attempt: MpesaPaymentAttempt, outcome: SettleInput, actor) -> str:
+    if (
+        outcome.checkout_request_id
+        and attempt.checkout_request_id
+        and outcome.checkout_request_id != attempt.checkout_request_id
+    ):
+        _record_event(
+            attempt,
+            "mismatch",
+            f"{outcome.via}: CheckoutRequestID {outcome.checkout_request_id} does not match",
+            actor=actor,
+        )
+        logger.warning("Outcome for another CheckoutRequestID", extra=_log_extra(attempt))
+        return SettleResult.MISMATCH
+    if outcome.checkout_request_id and not attempt.checkout_request_id:
+        attempt.checkout_request_id = outcome.checkout_request_id
+    if outcome.success:
+        return _settle_success(attempt, outcome, actor)
+    return _settle_failure(attempt, outcome, actor)
 
 
 def _settle_success(attempt: MpesaPaymentAttempt, outcome: SettleInput, actor) -> str:
@@ -442,44 +523,62 @@ def _settle_success(attempt: MpesaPaymentAttempt, outcome: SettleInput, actor) -
         attempt.attention_reason = (
             f"Paid KES {outcome.amount_paid}, prompted for KES {attempt.amount}"
         )
-        _save_with_receipt(attempt, outcome.receipt_number)
+        _take_receipt(attempt, outcome.receipt_number)
+        attempt.save()
         _record_event(attempt, "review", attempt.attention_reason, actor=actor)
         return SettleResult.REVIEW
 
     attempt.status = Status.SUCCEEDED
-    if not _save_with_receipt(attempt, outcome.receipt_number):
+    if not _take_receipt(attempt, outcome.receipt_number):
+        attempt.save()
         _record_event(attempt, "review", attempt.attention_reason, actor=actor)
         return SettleResult.REVIEW
-    _record_event(
-        attempt,
-        "succeeded",
-        f"{outcome.via}: paid, receipt {outcome.receipt_number or 'not given'}",
-        actor=actor,
-    )
+    events = [
+        _event(
+            attempt,
+            "succeeded",
+            f"{outcome.via}: paid, receipt {outcome.receipt_number or 'not given'}",
+            actor=actor,
+        )
+    ]
     if attempt.order_id:
-        _record_payment_on_order(attempt)
+        events += _pay_order(attempt, order=attempt.order, source_id=attempt.mpesa_source_id)
+    # One UPDATE for the outcome, the receipt and what paying the order changed.
+    attempt.save()
+    MpesaAttemptEvent.objects.bulk_create(events)
     return SettleResult.APPLIED
 
 
-def _save_with_receipt(attempt: MpesaPaymentAttempt, receipt: str | None) -> bool:
-    """Save the attempt with its receipt; a receipt already used elsewhere flags it."""
-    attempt.receipt_number = receipt or None
-    try:
-        with transaction.atomic():
-            attempt.save()
-    except IntegrityError:
+def _take_receipt(attempt: MpesaPaymentAttempt, receipt: str | None) -> bool:
+    """Put the receipt on the attempt (not saved), or flag the attempt for staff when
+    another payment already carries it.
+
+    Reads the check the lock query made (``receipt_taken``). A payment with the same receipt
+    committed since then makes the save fail on the unique constraint, and the settle runs
+    again (``_settle_retrying``), so no savepoint is needed around the save.
+    """
+    taken = bool(receipt) and getattr(attempt, "receipt_taken", None)
+    if receipt and taken is None:
+        taken = (
+            MpesaPaymentAttempt.objects.filter(receipt_number=receipt)
+            .exclude(pk=attempt.pk)
+            .exists()
+        )
+    if taken:
         attempt.receipt_number = None
         attempt.status = Status.REVIEW
         attempt.needs_attention = True
         attempt.attention_reason = f"Receipt {receipt} is already recorded on another payment"
-        attempt.save()
         return False
+    attempt.receipt_number = receipt or None
     return True
 
 
 def _attach_receipt(attempt: MpesaPaymentAttempt, receipt: str) -> None:
     """A success first learnt from a query (no receipt) gets its receipt from a callback."""
-    if not _save_with_receipt(attempt, receipt):
+    took = _take_receipt(attempt, receipt)
+    attempt.save()
+    if not took:
         return
     if attempt.recorded_on_order:
         Transaction.objects.filter(
@@ -523,42 +622,119 @@ def _settle_failure(attempt: MpesaPaymentAttempt, outcome: SettleInput, actor) -
 
 
 def _record_payment_on_order(attempt: MpesaPaymentAttempt) -> None:
-    """Debit the order's M-Pesa source, add the "Paid" event and move the order on.
+    """Pay the attempt's order (``_pay_order``) and save what that changed on the attempt.
 
-    Called with the attempt locked; locks the order. Money for an order that is no longer
-    waiting (already paid by another prompt, or cancelled) is kept and flagged for staff.
+    For the roads that settle outside ``attempt_settle``: an order attached after its
+    payment, a Paybill confirmation, a staff match. Called with the attempt locked.
     """
-    order = Order.objects.select_for_update().get(pk=attempt.order_id)
-    if order.status != ORDER_PENDING:
+    source_id = (
+        Source.objects.filter(order_id=attempt.order_id, source_type__code=SOURCE_TYPE_CODE)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    events = _pay_order(attempt, order=attempt.order, source_id=source_id)
+    attempt.save(
+        update_fields=["recorded_on_order", "needs_attention", "attention_reason", "updated_at"]
+    )
+    MpesaAttemptEvent.objects.bulk_create(events)
+
+
+def _pay_order(attempt: MpesaPaymentAttempt, *, order, source_id: int | None) -> list:
+    """Debit the order's M-Pesa source, add the "Paid" event, move the order on and owe the
+    customer the confirmation email — in a fixed number of queries, whatever the lines.
+
+    Called with the attempt locked; moving the order locks it (``_order_move``), so of two
+    payments for one order exactly one records its money. Money for an order that is no
+    longer waiting (already paid by another prompt, or cancelled) is kept and flagged for
+    staff. Changes the attempt in memory and returns its timeline events: the caller saves
+    both. ``source_id`` is the order's M-Pesa source, if it has one.
+    """
+    if not _order_move(order, ORDER_PENDING, ORDER_PAID):
+        status = Order.objects.filter(pk=order.pk).values_list("status", flat=True).get()
         attempt.needs_attention = True
         attempt.attention_reason = (
-            f"Order {order.number} was already {order.status.lower()}: refund or re-apply"
+            f"Order {order.number} was already {status.lower()}: refund or re-apply"
         )
-        attempt.save(update_fields=["needs_attention", "attention_reason", "updated_at"])
-        _record_event(attempt, "needs_attention", attempt.attention_reason)
         logger.warning("Payment for an order not waiting for one", extra=_log_extra(attempt))
-        return
+        return [_event(attempt, "needs_attention", attempt.attention_reason)]
 
     reference = attempt.receipt_number or attempt.checkout_request_id or ""
     amount = attempt.amount_paid or attempt.amount
-    source = order.sources.filter(source_type__code=SOURCE_TYPE_CODE).first()
-    if source is None:
-        source = Source.objects.create(
-            order=order, source_type=_mpesa_source_type(), currency=order.currency
-        )
-        source.allocate(amount, reference=reference)
-    source.debit(amount, reference=reference)
+    _source_debit(order=order, source_id=source_id, amount=amount, reference=reference)
     event = PaymentEvent.objects.create(
-        order=order, event_type=payment_event_type(EVENT_PAID), amount=amount, reference=reference
+        order=order,
+        event_type_id=_type_id(PaymentEventType, name=EVENT_PAID),
+        amount=amount,
+        reference=reference,
     )
-    for line in order.lines.all():
-        event.line_quantities.create(line=line, quantity=line.quantity)
-    order.set_status(ORDER_PAID)
+    _payment_event_covers_all_lines(event)
+    emails.order_email_queue(order_id=order.pk, kind=OrderEmail.Kind.CONFIRMATION)
     attempt.recorded_on_order = True
-    attempt.save(update_fields=["recorded_on_order", "updated_at"])
-    _record_event(attempt, "order_paid", f"Order {order.number} paid")
-    order_id = order.pk
-    transaction.on_commit(lambda: send_order_confirmation(order_id))
+    return [_event(attempt, "order_paid", f"Order {order.number} paid")]
+
+
+def _order_move(order, old_status: str, new_status: str) -> bool:
+    """Oscar's ``order.set_status``, for a change decided under a lock: the same order and
+    line statuses, signal and ``OrderStatusChange`` row, in three queries however many lines.
+
+    The order moves only if it still has ``old_status``: one conditional UPDATE, which locks
+    its row until the transaction ends. Its lines follow in one UPDATE (Oscar's cascade saves
+    them one by one), each only from a status that may move to the cascaded one.
+    """
+    if new_status not in Order.pipeline.get(old_status, ()):
+        raise InvalidOrderStatus(f"{old_status!r} cannot move to {new_status!r}")
+    if not Order.objects.filter(pk=order.pk, status=old_status).update(status=new_status):
+        return False
+    order.status = new_status
+    line_status = Order.cascade.get(new_status)
+    if line_status:
+        movable = [status for status, nexts in Line.pipeline.items() if line_status in nexts]
+        Line.objects.filter(order_id=order.pk, status__in=movable).update(status=line_status)
+    order_status_changed.send(
+        sender=order, order=order, old_status=old_status, new_status=new_status
+    )
+    OrderStatusChange.objects.create(order=order, old_status=old_status, new_status=new_status)
+    return True
+
+
+def _source_debit(*, order, source_id: int | None, amount: Decimal, reference: str) -> None:
+    """Oscar's ``source.debit`` (after ``allocate`` for an order placed without an M-Pesa
+    source): the same Source amounts and Transaction rows, without reading the source."""
+    if source_id is None:
+        source = Source.objects.create(
+            order=order,
+            source_type_id=_type_id(SourceType, code=SOURCE_TYPE_CODE),
+            currency=order.currency,
+            amount_allocated=amount,
+            amount_debited=amount,
+        )
+        Transaction.objects.bulk_create(
+            Transaction(source=source, txn_type=txn_type, amount=amount, reference=reference)
+            for txn_type in (Transaction.AUTHORISE, Transaction.DEBIT)
+        )
+        return
+    Source.objects.filter(pk=source_id).update(amount_debited=F("amount_debited") + amount)
+    Transaction.objects.create(
+        source_id=source_id, txn_type=Transaction.DEBIT, amount=amount, reference=reference
+    )
+
+
+def _payment_event_covers_all_lines(event) -> None:
+    """One PaymentEventQuantity per order line, for its whole quantity (the payment covers
+    the order), copied inside the database: one query for one line or fifty. Django has no
+    INSERT ... SELECT, hence the SQL, built from the models' own table and column names."""
+    quote = connection.ops.quote_name
+    quantity, line = PaymentEventQuantity._meta, Line._meta
+    columns = ", ".join(
+        quote(quantity.get_field(name).column) for name in ("event", "line", "quantity")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(quantity.db_table)} ({columns}) "
+            f"SELECT %s, {quote(line.pk.column)}, {quote(line.get_field('quantity').column)} "
+            f"FROM {quote(line.db_table)} WHERE {quote(line.get_field('order').column)} = %s",
+            [event.pk, event.order_id],
+        )
 
 
 # --- Callbacks --------------------------------------------------------------------------
@@ -586,52 +762,91 @@ def _callback_settle_input(parsed: StkCallback) -> SettleInput:
     )
 
 
+CALLBACK_OUTCOMES = {
+    SettleResult.APPLIED: MpesaCallback.Outcome.APPLIED,
+    SettleResult.REVIEW: MpesaCallback.Outcome.APPLIED,
+    SettleResult.DUPLICATE: MpesaCallback.Outcome.DUPLICATE,
+    SettleResult.IGNORED: MpesaCallback.Outcome.IGNORED,
+    SettleResult.MISMATCH: MpesaCallback.Outcome.REJECTED,
+}
+
+
 def stk_callback_process(*, callback: MpesaCallback) -> str:
-    """Apply a stored callback to its attempt. Returns the callback's outcome."""
-    attempt = (
-        MpesaPaymentAttempt.objects.filter(callback_token=callback.token)
-        .only("pk", "callback_token", "checkout_request_id", "status")
-        .first()
-    )
-    if attempt is None or not constant_time_compare(attempt.callback_token, callback.token):
-        return _callback_outcome(callback, MpesaCallback.Outcome.REJECTED, "unknown token")
-    callback.attempt_id = attempt.pk
+    """Apply a stored callback to its attempt. Returns the callback's outcome.
+
+    One transaction finds the attempt by its token and locks it, settles it and writes the
+    callback's outcome (the body itself was committed before, on its own).
+    """
     try:
         parsed: StkCallback = parse_stk_callback(callback.body)
     except CallbackParseError as exc:
-        return _callback_outcome(callback, MpesaCallback.Outcome.REJECTED, str(exc))
+        return _callback_reject_unreadable(callback, str(exc))
+    if parsed.is_success and settings.MPESA_VERIFY_BEFORE_FULFIL:
+        held_back = _callback_verify(callback, parsed)
+        if held_back is not None:
+            return held_back
+    outcome = _callback_settle_input(parsed)
 
+    def settle() -> str:
+        with transaction.atomic():
+            attempt = _attempt_locked(outcome=outcome, callback_token=callback.token)
+            if attempt is None or not constant_time_compare(attempt.callback_token, callback.token):
+                return _callback_outcome(callback, MpesaCallback.Outcome.REJECTED, "unknown token")
+            callback.attempt_id = attempt.pk
+            result = _settle_locked(attempt, outcome, actor=None)
+            _callback_outcome(callback, CALLBACK_OUTCOMES[result], result)
+        _log_settled(attempt, outcome, result)
+        return callback.outcome
+
+    return _settle_retrying(settle)
+
+
+def _attempt_for_token(token: str) -> MpesaPaymentAttempt | None:
+    """The attempt a callback token belongs to, read without a lock."""
+    attempt = (
+        MpesaPaymentAttempt.objects.filter(callback_token=token)
+        .only("pk", "callback_token", "checkout_request_id", "status")
+        .first()
+    )
+    if attempt is None or not constant_time_compare(attempt.callback_token, token):
+        return None
+    return attempt
+
+
+def _callback_reject_unreadable(callback: MpesaCallback, error: str) -> str:
+    attempt = _attempt_for_token(callback.token)
+    if attempt is None:
+        return _callback_outcome(callback, MpesaCallback.Outcome.REJECTED, "unknown token")
+    callback.attempt_id = attempt.pk
+    return _callback_outcome(callback, MpesaCallback.Outcome.REJECTED, error)
+
+
+def _callback_verify(callback: MpesaCallback, parsed: StkCallback) -> str | None:
+    """ "Verify before fulfil": ask Daraja before a success callback may pay an open attempt.
+
+    Returns the callback's outcome when it must not be applied now, None when it may (the
+    query confirmed it, or there is nothing to verify: a duplicate, a mismatch). Runs before
+    the attempt is locked: no lock is held while Daraja answers.
+    """
+    attempt = _attempt_for_token(callback.token)
+    if attempt is None:
+        return _callback_outcome(callback, MpesaCallback.Outcome.REJECTED, "unknown token")
     same_request = attempt.checkout_request_id in (None, "", parsed.checkout_request_id)
-    if (
-        parsed.is_success
-        and same_request
-        and settings.MPESA_VERIFY_BEFORE_FULFIL
-        and attempt.status not in (Status.SUCCEEDED, Status.REVIEW)
-    ):
-        verdict = _verify_success_with_daraja(attempt.pk, parsed.checkout_request_id)
-        if verdict is None:
-            # Daraja cannot confirm yet: the callback waits, reconciliation applies it.
-            return _callback_outcome(
-                callback, MpesaCallback.Outcome.UNVERIFIED, "awaiting confirmation by query"
-            )
-        if verdict != "success":
-            attempt_flag(
-                attempt=attempt,
-                reason="A success callback that Daraja's query does not confirm",
-            )
-            return _callback_outcome(
-                callback, MpesaCallback.Outcome.REJECTED, f"query says {verdict}"
-            )
-
-    result = attempt_settle(attempt_id=attempt.pk, outcome=_callback_settle_input(parsed))
-    outcome = {
-        SettleResult.APPLIED: MpesaCallback.Outcome.APPLIED,
-        SettleResult.REVIEW: MpesaCallback.Outcome.APPLIED,
-        SettleResult.DUPLICATE: MpesaCallback.Outcome.DUPLICATE,
-        SettleResult.IGNORED: MpesaCallback.Outcome.IGNORED,
-        SettleResult.MISMATCH: MpesaCallback.Outcome.REJECTED,
-    }[result]
-    return _callback_outcome(callback, outcome, result)
+    if not same_request or attempt.status in (Status.SUCCEEDED, Status.REVIEW):
+        return None
+    callback.attempt_id = attempt.pk
+    verdict = _verify_success_with_daraja(attempt.pk, parsed.checkout_request_id)
+    if verdict is None:
+        # Daraja cannot confirm yet: the callback waits, reconciliation applies it.
+        return _callback_outcome(
+            callback, MpesaCallback.Outcome.UNVERIFIED, "awaiting confirmation by query"
+        )
+    if verdict != "success":
+        attempt_flag(
+            attempt=attempt, reason="A success callback that Daraja's query does not confirm"
+        )
+        return _callback_outcome(callback, MpesaCallback.Outcome.REJECTED, f"query says {verdict}")
+    return None
 
 
 def _verify_success_with_daraja(attempt_id: int, checkout_request_id: str) -> str | None:
@@ -749,10 +964,12 @@ class ReconcileReport:
     settled: int = 0
     expired_attempts: int = 0
     cancelled_orders: int = 0
+    emails_sent: int = 0
 
 
 def mpesa_reconcile(*, now=None) -> ReconcileReport:
-    """Settle open attempts from Daraja, then expire what nobody paid for.
+    """Settle open attempts from Daraja, expire what nobody paid for, then send the order
+    emails still owed (a worker died before sending, or the mail server failed).
 
     Run from cron (``manage.py mpesa_reconcile``). Safe to run while callbacks arrive and
     in several processes at once: every change goes through the locked services above.
@@ -782,6 +999,8 @@ def mpesa_reconcile(*, now=None) -> ReconcileReport:
     ).values_list("pk", flat=True):
         if order_cancel_unpaid(order_id=order_id):
             report.cancelled_orders += 1
+
+    report.emails_sent = emails.order_emails_send_due(now=now)
     return report
 
 
@@ -810,7 +1029,7 @@ def order_cancel_unpaid(*, order_id: int) -> bool:
             return False
         order.set_status(ORDER_CANCELLED)
         EventHandler().cancel_stock_allocations(order)
-        transaction.on_commit(lambda: send_order_cancelled(order.pk))
+        emails.order_email_queue(order_id=order.pk, kind=OrderEmail.Kind.CANCELLED)
     logger.info("Unpaid order cancelled", extra={"order_number": order.number})
     return True
 
@@ -1055,46 +1274,3 @@ def test_prompt_send(*, phone: str, amount: int, actor) -> MpesaPaymentAttempt:
     )
     _record_event(attempt, "test_prompt", "Test prompt sent from the dashboard", actor=actor)
     return attempt
-
-
-# --- Customer emails ---------------------------------------------------------------------
-
-
-def _order_message_context(order) -> dict:
-    if order.user_id:
-        path = reverse("customer:order", kwargs={"order_number": order.number})
-    else:
-        path = reverse(
-            "customer:anon-order",
-            kwargs={"order_number": order.number, "hash": order.verification_hash()},
-        )
-    from django.contrib.sites.models import Site
-
-    site = Site.objects.get_current()
-    return {
-        "user": order.user or AnonymousUser(),
-        "order": order,
-        "lines": order.lines.all(),
-        "status_path": path,
-        "status_url": f"{settings.OSCAR_URL_SCHEMA}://{site.domain}{path}",
-        "receipt_numbers": [
-            a.receipt_number for a in order.mpesa_attempts.all() if a.receipt_number
-        ],
-    }
-
-
-def send_order_confirmation(order_id: int) -> None:
-    """The order confirmation, sent once the payment has arrived (not when placed)."""
-    order = Order.objects.get(pk=order_id)
-    OrderDispatcher(logger=logger).send_order_placed_email_for_user(
-        order, _order_message_context(order)
-    )
-
-
-def send_order_cancelled(order_id: int) -> None:
-    order = Order.objects.get(pk=order_id)
-    dispatcher = OrderDispatcher(logger=logger)
-    messages = dispatcher.dispatcher.get_messages(
-        ORDER_CANCELLED_EMAIL_CODE, _order_message_context(order)
-    )
-    dispatcher.dispatch_order_messages(order, messages, ORDER_CANCELLED_EMAIL_CODE)

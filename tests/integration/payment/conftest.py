@@ -78,21 +78,26 @@ def query_answer(state: str, code: str | None, checkout_request_id: str = ""):
     )
 
 
-@pytest.fixture
-def pending_order(db):
-    """A guest order for KES 1,250 waiting for payment, with two units allocated."""
-    product = create_product(title="Kikoy beach towel")
-    create_stockrecord(product, price=Decimal("1250.00"), num_in_stock=10, currency="KES")
+def place_pending_order(number: str, lines: int = 1):
+    """A guest order waiting for payment: ``lines`` products at KES 1,250, one of each."""
     basket = Basket.objects.create()
     basket.strategy = Default()
-    basket.add_product(product, quantity=1)
-    order = create_order(
-        number="100777",
+    for n in range(lines):
+        product = create_product(title="Kikoy beach towel" + (f" {n + 1}" if n else ""))
+        create_stockrecord(product, price=Decimal("1250.00"), num_in_stock=10, currency="KES")
+        basket.add_product(product, quantity=1)
+    return create_order(
+        number=number,
         basket=basket,
         guest_email="wanjiku@example.com",
         status=services.ORDER_PENDING,
     )
-    return order
+
+
+@pytest.fixture
+def pending_order(db):
+    """A guest order for KES 1,250 waiting for payment, with one unit allocated."""
+    return place_pending_order("100777")
 
 
 def token_in(callback_url: str) -> str:

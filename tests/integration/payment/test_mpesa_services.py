@@ -7,18 +7,21 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.utils import timezone
-from oscar.core.loading import get_model
+from oscar.core.loading import get_class, get_model
 
 from apps.payment.models import MpesaPaymentAttempt
 from apps.payment.mpesa import gateway, services
 
-from .conftest import failure, initiate, query_answer, success
+from .conftest import failure, initiate, place_pending_order, query_answer, success
 
 pytestmark = pytest.mark.django_db
 
 Status = MpesaPaymentAttempt.Status
 Transaction = get_model("payment", "Transaction")
 PaymentEvent = get_model("order", "PaymentEvent")
+PaymentEventType = get_model("order", "PaymentEventType")
+SourceType = get_model("payment", "SourceType")
+order_status_changed = get_class("order.signals", "order_status_changed")
 
 
 def settle(attempt, outcome, capture):
@@ -166,6 +169,103 @@ class TestSettle:
         pending_order.refresh_from_db()
         assert attempt.status == Status.SUCCEEDED
         assert pending_order.status == "Paid"
+
+    @pytest.mark.parametrize("placed_with_source", [True, False])
+    def test_paying_keeps_oscar_s_records_as_set_status_allocate_and_debit_make_them(
+        self, daraja, django_capture_on_commit_callbacks, placed_with_source
+    ):
+        order = place_pending_order("100790", lines=3)
+        if placed_with_source:  # as checkout places it: the source, allocated, authorised
+            source = services.new_unplaced_order_source(currency="KES", amount=Decimal("3750"))
+            source.order = order
+            source.save()
+        moves = []
+
+        def record(sender, order, old_status, new_status, **kwargs):
+            moves.append((order.pk, old_status, new_status))
+
+        order_status_changed.connect(record, dispatch_uid="test-order-moves")
+        try:
+            attempt = initiate(order)
+            settle(
+                attempt, success(attempt, receipt="RCPT03750"), django_capture_on_commit_callbacks
+            )
+        finally:
+            order_status_changed.disconnect(dispatch_uid="test-order-moves")
+
+        order.refresh_from_db()
+        assert order.status == "Paid"
+        assert moves == [(order.pk, "Pending payment", "Paid")]
+        assert list(order.status_changes.values_list("old_status", "new_status")) == [
+            ("Pending payment", "Paid")
+        ]
+        assert set(order.lines.values_list("status", flat=True)) == {"Paid"}
+        source = order.sources.get()
+        assert source.source_type.code == "mpesa" and source.currency == "KES"
+        assert source.amount_allocated == source.amount_debited == Decimal("3750")
+        assert source.amount_refunded == 0
+        authorise = (
+            Transaction.AUTHORISE,
+            Decimal("3750"),
+            "" if placed_with_source else "RCPT03750",
+        )
+        assert list(
+            source.transactions.order_by("pk").values_list("txn_type", "amount", "reference")
+        ) == [
+            authorise,
+            (Transaction.DEBIT, Decimal("3750"), "RCPT03750"),
+        ]
+        [event] = PaymentEvent.objects.filter(order=order)
+        assert (event.event_type.name, event.amount, event.reference) == (
+            "Paid",
+            Decimal("3750"),
+            "RCPT03750",
+        )
+        assert sorted(event.line_quantities.values_list("line_id", "quantity")) == sorted(
+            order.lines.values_list("pk", "quantity")
+        )
+
+    def test_a_missing_type_row_is_made_again_and_the_payment_recorded(
+        self, daraja, pending_order, django_capture_on_commit_callbacks
+    ):
+        # As after a flush that skipped post_migrate: no "Paid" event type, no M-Pesa source type.
+        PaymentEventType.objects.all().delete()
+        SourceType.objects.all().delete()
+        attempt = initiate(pending_order)
+
+        result = settle(attempt, success(attempt), django_capture_on_commit_callbacks)
+
+        assert result == services.SettleResult.APPLIED
+        pending_order.refresh_from_db()
+        assert pending_order.status == "Paid"
+        assert pending_order.payment_events.get().event_type.name == "Paid"
+        assert pending_order.sources.get().source_type.code == "mpesa"
+
+    def test_a_receipt_another_payment_took_after_the_check_still_flags_this_one(
+        self, daraja, pending_order, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        first = initiate(pending_order)
+        settle(first, success(first), django_capture_on_commit_callbacks)
+        other = services.stk_push_initiate(
+            order_number="100888", amount=Decimal("1250"), phone="254712345678"
+        )
+        locked = services._attempt_locked
+        reads = []
+
+        def read_before_the_other_committed(**lookup):
+            attempt = locked(**lookup)
+            if not reads:
+                attempt.receipt_taken = False
+            reads.append(attempt.pk)
+            return attempt
+
+        monkeypatch.setattr(services, "_attempt_locked", read_before_the_other_committed)
+        result = settle(other, success(other), django_capture_on_commit_callbacks)
+
+        assert result == services.SettleResult.REVIEW
+        assert reads == [other.pk, other.pk]  # refused by the unique receipt, run again
+        other.refresh_from_db()
+        assert other.receipt_number is None and other.needs_attention
 
     def test_a_success_after_a_failure_still_pays_the_order(
         self, daraja, pending_order, django_capture_on_commit_callbacks

@@ -3,16 +3,19 @@
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from oscar.core.loading import get_model
 
 from apps.payment.models import MpesaCallback, MpesaPaymentAttempt
 
-from .conftest import initiate
+from .conftest import initiate, place_pending_order
 
 pytestmark = pytest.mark.django_db
 
 Transaction = get_model("payment", "Transaction")
+PaymentEventQuantity = get_model("order", "PaymentEventQuantity")
 Status = MpesaPaymentAttempt.Status
 
 
@@ -159,15 +162,45 @@ def test_only_post_is_allowed(client, attempt):
     assert client.get(url).status_code == 405
 
 
-def test_a_success_callback_costs_a_fixed_handful_of_queries(
-    client, attempt, django_assert_max_num_queries
-):
-    # Measured: 35 for a one-line order whose source and event types do not exist yet
-    # (store, lock attempt, lock order, source, allocate, debit, "Paid" event, status
-    # change, line status, attempt events). No outbound HTTP at all.
-    with django_assert_max_num_queries(35):
-        response = post(client, attempt.raw_token, success_body(attempt))
+# A success callback: the body stored (its own commit), then one transaction: the attempt
+# locked (with its order, the order's M-Pesa source and a receipt check in the same query),
+# the order moved to "Paid" (the UPDATE locks it), its lines, the status change, the source
+# debited (or made, for an order placed without one), the transaction row(s), the "Paid"
+# event and its line quantities, the email's outbox row, the attempt, its timeline, the
+# callback's outcome, commit. The type rows are read inside the INSERTs that need them.
+# No outbound HTTP, no email sent inside the request.
+SUCCESS_CALLBACK_QUERIES = 15
+# A duplicate: stored; then locked, timeline, outcome.
+DUPLICATE_CALLBACK_QUERIES = 6
+# A failure: stored; then locked, attempt, timeline, outcome.
+FAILURE_CALLBACK_QUERIES = 7
+
+
+def paid_by_callback(client, order, receipt: str) -> tuple[int, object]:
+    """Queries run by a success callback that pays ``order``, and its attempt."""
+    attempt = initiate(order)
+    body = success_body(attempt, amount=float(attempt.amount), receipt=receipt)
+    with CaptureQueriesContext(connection) as queries:
+        response = post(client, attempt.raw_token, body)
     assert response.status_code == 200
-    # A duplicate moves no money: store, look up, lock, record, answer.
-    with django_assert_max_num_queries(7):
-        post(client, attempt.raw_token, success_body(attempt))
+    order.refresh_from_db()
+    assert order.status == "Paid"
+    return len(queries), attempt
+
+
+def test_a_success_callback_costs_the_same_few_queries_for_one_line_or_ten(client, daraja):
+    one_line, attempt = paid_by_callback(client, place_pending_order("100702"), "RCPT00702")
+    ten_lines, _ = paid_by_callback(client, place_pending_order("100703", lines=10), "RCPT00703")
+
+    assert one_line == ten_lines == SUCCESS_CALLBACK_QUERIES
+    assert PaymentEventQuantity.objects.filter(event__order__number="100703").count() == 10
+    with CaptureQueriesContext(connection) as queries:
+        post(client, attempt.raw_token, success_body(attempt, receipt="RCPT00702"))
+    assert len(queries) == DUPLICATE_CALLBACK_QUERIES
+
+
+def test_a_failure_callback_costs_fewer_queries(client, daraja, pending_order):
+    attempt = initiate(pending_order)
+    with CaptureQueriesContext(connection) as queries:
+        assert post(client, attempt.raw_token, failure_body(attempt)).status_code == 200
+    assert len(queries) == FAILURE_CALLBACK_QUERIES

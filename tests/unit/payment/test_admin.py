@@ -11,9 +11,10 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
+from oscar.test.factories import create_order
 
-from apps.payment.admin import MpesaCallbackAdmin, MpesaPaymentAttemptAdmin
-from apps.payment.models import MpesaAttemptEvent, MpesaCallback, MpesaPaymentAttempt
+from apps.payment.admin import MpesaCallbackAdmin, MpesaPaymentAttemptAdmin, OrderEmailAdmin
+from apps.payment.models import MpesaAttemptEvent, MpesaCallback, MpesaPaymentAttempt, OrderEmail
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +54,11 @@ def make_attempt(n: int = 1, **fields) -> MpesaPaymentAttempt:
 
 @pytest.mark.parametrize(
     "model_admin_class, model",
-    [(MpesaPaymentAttemptAdmin, MpesaPaymentAttempt), (MpesaCallbackAdmin, MpesaCallback)],
+    [
+        (MpesaPaymentAttemptAdmin, MpesaPaymentAttempt),
+        (MpesaCallbackAdmin, MpesaCallback),
+        (OrderEmailAdmin, OrderEmail),
+    ],
 )
 def test_nobody_can_add_change_or_delete_money_records_not_even_a_superuser(
     superuser, model_admin_class, model
@@ -211,3 +216,20 @@ def test_staff_without_view_permission_do_not_see_the_log(client):
     make_attempt()
     client.force_login(staff)
     assert client.get(CHANGELIST).status_code == 403
+
+
+def test_the_order_email_outbox_shows_what_was_sent_and_why_not(admin_client):
+    order = create_order(number="100950", guest_email="njeri@example.com")
+    OrderEmail.objects.create(
+        order=order,
+        kind=OrderEmail.Kind.CONFIRMATION,
+        attempts=2,
+        last_error="SMTPServerDisconnected: Connection unexpectedly closed",
+    )
+
+    listing = admin_client.get("/admin/payment/orderemail/")
+
+    page = listing.content.decode()
+    assert listing.status_code == 200
+    assert "100950" in page and "SMTPServerDisconnected" in page
+    assert "Add order email" not in page
