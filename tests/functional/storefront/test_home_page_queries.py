@@ -9,14 +9,12 @@ from oscar.core.loading import get_model
 from apps.shop.demo import product_card_png
 from tests.functional.storefront.conftest import add_product
 
-# The rendering's own cost (the page cache, off here, is tested in
-# tests/performance/test_page_cache.py).
-pytestmark = pytest.mark.usefixtures("page_cache_off")
-
 ProductImage = get_model("catalogue", "ProductImage")
 Range = get_model("offer", "Range")
 
-pytestmark = pytest.mark.django_db
+# The rendering's own cost (the page cache, off here, is tested in
+# tests/performance/test_page_cache.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache_off")]
 
 #: Featured products, their options, stock records and images, the departments
 #: and Oscar's category menu: one query each, whatever the number of products.
