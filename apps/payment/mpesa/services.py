@@ -1019,10 +1019,18 @@ def _attempt_expire(attempt_id: int, now) -> bool:
 def order_cancel_unpaid(*, order_id: int) -> bool:
     """Cancel an order nobody paid for: release its stock and tell the customer."""
     with transaction.atomic():
+        # The order's attempts first, then the order: the order settling takes them in.
+        # Taken the other way round, a callback settling meanwhile would deadlock with us.
+        list(
+            MpesaPaymentAttempt.objects.select_for_update()
+            .filter(order_id=order_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         order = Order.objects.select_for_update().get(pk=order_id)
         if order.status != ORDER_PENDING:
             return False
-        open_or_paid = order.mpesa_attempts.select_for_update().filter(
+        open_or_paid = order.mpesa_attempts.filter(
             status__in=[*OPEN_ATTEMPT_STATUSES, Status.SUCCEEDED, Status.REVIEW]
         )
         if open_or_paid.exists():

@@ -11,16 +11,17 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import reverse
 from oscar.core.loading import get_model
 
-from apps.payment.models import MpesaCallback
+from apps.payment.models import MpesaCallback, MpesaPaymentAttempt
 from apps.payment.mpesa import services
 
 from .conftest import initiate, query_answer
 from .test_stk_callback_view import success_body
 
+Order = get_model("order", "Order")
 Transaction = get_model("payment", "Transaction")
 PaymentEvent = get_model("order", "PaymentEvent")
 
@@ -95,3 +96,44 @@ def test_a_callback_racing_reconciliation_has_one_outcome(
     assert len(mail.outbox) == 1
     # Whichever came first, the receipt from the callback ends up on the attempt.
     assert attempt.receipt_number == "NLJ7RT61SV"
+
+
+def test_cancelling_an_order_while_its_payment_settles_takes_the_locks_in_the_same_order(
+    pending_order, daraja
+):
+    """Settling locks the attempt, then the order; cancelling must not lock them the other
+    way round, or the two deadlock (and PostgreSQL aborts one of them)."""
+    attempt = initiate(pending_order)
+    attempt_locked = threading.Event()
+    errors: list[BaseException] = []
+
+    def settle_like():
+        try:
+            with transaction.atomic():
+                MpesaPaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
+                attempt_locked.set()
+                threading.Event().wait(0.5)  # the cancel starts meanwhile
+                Order.objects.select_for_update().get(pk=pending_order.pk)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def cancel():
+        attempt_locked.wait(10)
+        try:
+            return services.order_cancel_unpaid(order_id=pending_order.pk)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        settling = pool.submit(settle_like)
+        cancelled = pool.submit(cancel)
+        settling.result()
+        assert cancelled.result() is False  # the prompt is still open: not cancelled
+
+    assert errors == []
+    pending_order.refresh_from_db()
+    assert pending_order.status == "Pending payment"
