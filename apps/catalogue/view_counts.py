@@ -7,8 +7,8 @@ would undo the page cache. Here each process counts views in memory and adds the
 one UPDATE per product viewed in that time instead of one per view. A process that is
 killed loses at most that many seconds of counts; the counts only feed Oscar's reports.
 
-The signed-in shopper's own records (``UserRecord``, ``UserProductView``) stay as Oscar
-writes them: their pages are never cached.
+A signed-in shopper's own records (``UserRecord.num_product_views`` and a
+``UserProductView`` row per view, with the time of the view) go into the same batch.
 """
 
 import atexit
@@ -18,8 +18,10 @@ import time
 from collections import Counter
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.timezone import now
 from oscar.apps.analytics import receivers as oscar_analytics
 from oscar.apps.catalogue.signals import product_viewed
 from oscar.core.loading import get_model
@@ -30,17 +32,24 @@ Product = get_model("catalogue", "Product")
 ProductRecord = get_model("analytics", "ProductRecord")
 UserProductView = get_model("analytics", "UserProductView")
 UserRecord = get_model("analytics", "UserRecord")
+User = get_user_model()
 
 _lock = threading.Lock()
 _pending: Counter[int] = Counter()
+_user_views: list = []  # unsaved UserProductView rows
 _last_flush = time.monotonic()
 
 
-def count_view(product_id: int) -> None:
-    """Count one view of the product; written out when the batch is due."""
+def count_view(product_id: int, user_id: int | None = None) -> None:
+    """Count one view of the product (by a signed-in user, if given); written out when the
+    batch is due."""
     global _last_flush
     with _lock:
         _pending[product_id] += 1
+        if user_id is not None:
+            _user_views.append(
+                UserProductView(product_id=product_id, user_id=user_id, date_created=now())
+            )
         due = time.monotonic() - _last_flush >= settings.SHOP_VIEW_COUNT_FLUSH_SECONDS
         if due:
             _last_flush = time.monotonic()
@@ -53,11 +62,18 @@ def flush() -> None:
     with _lock:
         batch = dict(_pending)
         _pending.clear()
+        user_views = list(_user_views)
+        _user_views.clear()
     for product_id, views in batch.items():
         try:
             _add_views(product_id, views)
         except Exception:
             logger.exception("Could not record %s views of product %s", views, product_id)
+    if user_views:
+        try:
+            _add_user_views(user_views)
+        except Exception:
+            logger.exception("Could not record %s views by signed-in users", len(user_views))
 
 
 def _add_views(product_id: int, views: int) -> None:
@@ -74,14 +90,27 @@ def _add_views(product_id: int, views: int) -> None:
         records.update(num_views=F("num_views") + views)
 
 
+def _add_user_views(views: list) -> None:
+    """The users' view rows in one INSERT, and each user's count; users or products
+    deleted since are left out."""
+    users = set(User.objects.filter(pk__in={v.user_id for v in views}).values_list("pk", flat=True))
+    products = set(
+        Product.objects.filter(pk__in={v.product_id for v in views}).values_list("pk", flat=True)
+    )
+    kept = [v for v in views if v.user_id in users and v.product_id in products]
+    UserProductView.objects.bulk_create(kept)
+    for user_id, count in Counter(v.user_id for v in kept).items():
+        oscar_analytics._update_counter(
+            UserRecord, "num_product_views", {"user_id": user_id}, count
+        )
+
+
 def receive_product_view(sender, product, user, **kwargs) -> None:
     """Replaces Oscar's analytics receiver for ``product_viewed``."""
     if kwargs.get("raw", False):
         return
-    count_view(product.pk)
-    if user and user.is_authenticated:
-        oscar_analytics._update_counter(UserRecord, "num_product_views", {"user": user})
-        UserProductView.objects.create(product=product, user=user)
+    signed_in = user is not None and user.is_authenticated
+    count_view(product.pk, user.pk if signed_in else None)
 
 
 def connect() -> None:

@@ -7,6 +7,8 @@ from oscar.test import factories
 from apps.catalogue import view_counts
 
 ProductRecord = get_model("analytics", "ProductRecord")
+UserProductView = get_model("analytics", "UserProductView")
+UserRecord = get_model("analytics", "UserRecord")
 
 
 @pytest.fixture
@@ -66,3 +68,25 @@ def test_the_product_page_counts_views_through_the_batch(batched, client):
     view_counts.flush()
 
     assert ProductRecord.objects.get(product=product).num_views == 2
+
+
+@pytest.mark.django_db
+def test_a_signed_in_shoppers_views_join_the_batch(batched, client, django_user_model):
+    wanjiru = django_user_model.objects.create_user("wanjiru", "w@example.co.ke", "pw")
+    gone = django_user_model.objects.create_user("gone", "g@example.co.ke", "pw")
+    kettle, jiko = factories.create_product(), factories.create_product()
+    client.force_login(wanjiru)
+    client.get(kettle.get_absolute_url())
+    client.get(jiko.get_absolute_url())
+    view_counts.count_view(kettle.pk, gone.pk)
+    gone.delete()
+    assert not UserProductView.objects.exists()
+
+    view_counts.flush()
+
+    assert sorted(UserProductView.objects.values_list("user__username", "product_id")) == [
+        ("wanjiru", kettle.pk),
+        ("wanjiru", jiko.pk),
+    ]
+    assert UserRecord.objects.get(user=wanjiru).num_product_views == 2
+    assert ProductRecord.objects.get(product=kettle).num_views == 2
