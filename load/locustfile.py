@@ -21,7 +21,7 @@ from locust import HttpUser, between, events, task
 
 # The same form filling as the test suite's HTTP shopper (locust is run from the repository).
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.functional.checkout.http_shopper import form_data  # noqa: E402
+from tests.functional.checkout.http_shopper import KENYAN_ADDRESS, form_data  # noqa: E402
 
 #: (phone, what the simulator does, weight)
 PHONES = [
@@ -82,14 +82,7 @@ class Shopper(HttpUser):
         self.submit(
             "/checkout/shipping-address/",
             "form#new_shipping_address",
-            {
-                "first_name": "Achieng",
-                "last_name": "Odhiambo",
-                "line1": "Moi Avenue",
-                "line4": "Nairobi",
-                "state": "Nairobi",
-                "phone_number": "0712345678",
-            },
+            KENYAN_ADDRESS,
             "checkout: address",
         )
         self.submit(

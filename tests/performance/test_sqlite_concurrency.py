@@ -14,7 +14,6 @@ local settings on its own SQLite file, whatever database the rest of the suite u
 
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -28,6 +27,8 @@ from pathlib import Path
 import pytest
 import requests
 from django.conf import settings
+
+from tests.helpers import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -119,12 +120,6 @@ class Outcome:
         self.locked_responses += other.locked_responses
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def embedded_shop_env(workdir: Path, settings_module: str) -> dict[str, str]:
     """The environment of a shop on its own SQLite file, index and media folder."""
     return {
@@ -164,7 +159,7 @@ def start_embedded_shop(
     manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
     product_urls = run_in_shop(env, SETUP_SHOP.format(count=PRODUCTS), "PRODUCT_URLS=")
 
-    port = _free_port()
+    port = free_port()
     log = workdir / "server.log"
     server = subprocess.Popen(
         [*manage, "runserver", "--noreload", "--skip-checks", f"127.0.0.1:{port}"],

@@ -5,14 +5,14 @@ simulator served by Django's live server, and the simulator's callbacks come bac
 to the shop's callback URL on that same server.
 """
 
-import socket
-import time
+from functools import partial
 
 import pytest
 from django.core import mail
 from oscar.core.loading import get_model
 
 from apps.payment.models import MpesaPaymentAttempt
+from tests import helpers
 from tests.functional.storefront.conftest import catalogue  # noqa: F401  (shared fixture)
 from tests.functional.storefront.test_guest_checkout import (
     add_to_basket,
@@ -36,21 +36,8 @@ def daraja_simulator(live_server, settings):
     return live_server
 
 
-def free_port() -> int:
-    """A local port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(condition, timeout: float = 15.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+# Checkout flows wait on the simulator, the shop and the mail: 15 s unless told otherwise.
+wait_until = partial(helpers.wait_until, timeout=15.0)
 
 
 def wait_for_attempt(order_number: str, *statuses) -> MpesaPaymentAttempt:

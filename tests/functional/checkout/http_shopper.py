@@ -6,6 +6,16 @@ from urllib.parse import urljoin
 import requests
 from bs4 import BeautifulSoup
 
+#: The delivery address both the test shopper and the load script give at checkout.
+KENYAN_ADDRESS = {
+    "first_name": "Achieng",
+    "last_name": "Odhiambo",
+    "line1": "Moi Avenue",
+    "line4": "Nairobi",
+    "state": "Nairobi",
+    "phone_number": "0712345678",
+}
+
 
 def form_data(page: str, selector: str, fields: dict) -> tuple[str | None, dict]:
     """The action and the values a browser would send for the form ``selector`` on
@@ -65,14 +75,7 @@ class HttpShopper:
         self.submit(
             "/checkout/shipping-address/",
             "form#new_shipping_address",
-            {
-                "first_name": "Achieng",
-                "last_name": "Odhiambo",
-                "line1": "Moi Avenue",
-                "line4": "Nairobi",
-                "state": "Nairobi",
-                "phone_number": "0712345678",
-            },
+            KENYAN_ADDRESS,
         )
         self.submit("/checkout/shipping-method/", "form:has(input[name=method_code])", {})
         placed = self.submit(

@@ -16,11 +16,11 @@ import requests
 from django.db import connection
 
 from apps.payment.models import MpesaPaymentAttempt
+from tests.helpers import database_url, free_port
 
 from .conftest import (
     Order,
     debits,
-    free_port,
     place_order_and_pay,
     to_payment_details,
     wait_until,
@@ -179,15 +179,11 @@ def test_a_postgresql_connection_dropped_between_requests_is_replaced(catalogue,
 
     from django.conf import settings as django_settings
 
-    db = connection.settings_dict
     port = free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "oscar_shop.settings.local",
-        "DATABASE_URL": (
-            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}"
-        ),
+        "DATABASE_URL": database_url(),
         "WHOOSH_INDEX_PATH": str(tmp_path / "whoosh"),
         "DJANGO_MEDIA_ROOT": django_settings.MEDIA_ROOT,
         "DJANGO_DEBUG": "false",

@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from .conftest import free_port, wait_until
+from tests.helpers import free_port
+
+from .conftest import wait_until
 from .http_shopper import HttpShopper
 
 pytestmark = pytest.mark.slow

@@ -2,8 +2,6 @@
 
 import json
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
@@ -14,6 +12,7 @@ from django.conf import settings as django_settings
 from django.db import connections
 
 from apps.payment.mpesa.gateway import DarajaClient
+from tests.helpers import wait_until
 
 
 @dataclass
@@ -46,16 +45,6 @@ class CallbackReceiver:
     def wait_for(self, path: str, count: int = 1, timeout: float = 10.0) -> list[Received]:
         wait_until(lambda: len(self.to(path)) >= count, timeout, f"{count} POST(s) to {path}")
         return self.to(path)
-
-
-def wait_until(condition: Callable[[], object], timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"Timed out after {timeout} s waiting for {what}.")
 
 
 @pytest.fixture
