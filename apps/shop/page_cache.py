@@ -29,11 +29,13 @@ from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from oscar.core.loading import get_class
 
+from apps.catalogue.selectors import product_pods_in_order
 from apps.shop import cache as shop_cache
 
 logger = logging.getLogger(__name__)
 
 CustomerHistoryManager = get_class("customer.history", "CustomerHistoryManager")
+SearchForm = get_class("search.forms", "SearchForm")
 
 #: Response header telling whether a page came from the cache (hit), was rendered and
 #: stored (miss) or was rendered for this request only (bypass).
@@ -42,6 +44,7 @@ BASKET_COUNT_PLACEHOLDER = "shop-basket-count-placeholder-41b7"
 RECENTLY_VIEWED_PLACEHOLDER = "<!-- shop-recently-viewed-placeholder-9d02 -->"
 RECENTLY_VIEWED_TEMPLATE = "oscar/customer/history/recently_viewed_products.html"
 RECENTLY_VIEWED_SHOWN = 6
+SORT_CHOICES = frozenset(value for value, _label in SearchForm.SORT_BY_CHOICES)
 
 
 @dataclass(frozen=True)
@@ -55,16 +58,13 @@ class PageHoles:
 
 def _query_is_cacheable(request: HttpRequest) -> bool:
     """Only the query strings the storefront's own links make: a page number and a sort."""
-    from oscar.apps.search.forms import SearchForm
-
-    sort_choices = {value for value, _label in SearchForm.SORT_BY_CHOICES}
     for name, values in request.GET.lists():
         if len(values) != 1:
             return False
         value = values[0]
         if name == "page" and value.isdigit() and len(value) <= 4:
             continue
-        if name == "sort_by" and value in sort_choices:
+        if name == "sort_by" and value in SORT_CHOICES:
             continue
         return False
     return True
@@ -100,8 +100,6 @@ def basket_count(request: HttpRequest) -> int:
 
 def recently_viewed_html(request: HttpRequest, current_product_id: int | None) -> str:
     """The "Products you recently viewed" section for this shopper (their history cookie)."""
-    from apps.catalogue.selectors import product_pods_in_order
-
     ids = [
         pk
         for pk in reversed(CustomerHistoryManager.extract(request))
