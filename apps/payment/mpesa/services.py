@@ -157,6 +157,12 @@ def payment_event_type(name: str):
     return event_type
 
 
+def _mpesa_sources(order_id):
+    """The order's M-Pesa payment source (one at most), as a queryset; ``order_id`` may be
+    an ``OuterRef``."""
+    return Source.objects.filter(order_id=order_id, source_type__code=SOURCE_TYPE_CODE)
+
+
 def _type_id(model, **lookup) -> Subquery:
     """The id of a type row (the M-Pesa source type, the "Paid" event type), read by the
     INSERT that refers to it rather than by a query of its own.
@@ -443,9 +449,7 @@ def _attempt_locked(*, outcome: SettleInput | None, **lookup) -> MpesaPaymentAtt
     it needs: its order (read, not locked: ``_order_move`` locks it), the id of the order's
     M-Pesa source (``mpesa_source_id``) and whether the outcome's receipt is already on
     another payment (``receipt_taken``)."""
-    mpesa_source = Source.objects.filter(
-        order_id=OuterRef("order_id"), source_type__code=SOURCE_TYPE_CODE
-    ).values("pk")[:1]
+    mpesa_source = _mpesa_sources(OuterRef("order_id")).values("pk")[:1]
     attempts = (
         MpesaPaymentAttempt.objects.select_for_update(of=("self",))
         .select_related("order")
@@ -627,11 +631,7 @@ def _record_payment_on_order(attempt: MpesaPaymentAttempt) -> None:
     For the roads that settle outside ``attempt_settle``: an order attached after its
     payment, a Paybill confirmation, a staff match. Called with the attempt locked.
     """
-    source_id = (
-        Source.objects.filter(order_id=attempt.order_id, source_type__code=SOURCE_TYPE_CODE)
-        .values_list("pk", flat=True)
-        .first()
-    )
+    source_id = _mpesa_sources(attempt.order_id).values_list("pk", flat=True).first()
     events = _pay_order(attempt, order=attempt.order, source_id=source_id)
     attempt.save(
         update_fields=["recorded_on_order", "needs_attention", "attention_reason", "updated_at"]
@@ -1047,7 +1047,7 @@ def order_cancel_unpaid(*, order_id: int) -> bool:
 
 def amount_due(order) -> Decimal:
     """Whole shillings still owed on an order: what its M-Pesa prompt asked for."""
-    source = order.sources.filter(source_type__code=SOURCE_TYPE_CODE).first()
+    source = _mpesa_sources(order.pk).first()
     if source is not None and source.amount_allocated:
         return source.amount_allocated
     return Decimal(mpesa_amount(order.total_incl_tax))
