@@ -8,6 +8,7 @@ raw callback body as it arrived. States only change through ``apps.payment.mpesa
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -139,6 +140,13 @@ class MpesaPaymentAttempt(models.Model):
             models.Index(
                 fields=["created_at"], condition=Q(is_test=True), name="mpesa_test_created"
             ),
+            # A staff search matches these identifiers whatever their case (UPPER(...) =
+            # UPPER(...)); the phones' "contains" match has trigram indexes on PostgreSQL
+            # (migration 0010).
+            models.Index(Upper("receipt_number"), name="mpesa_receipt_upper"),
+            models.Index(Upper("checkout_request_id"), name="mpesa_checkout_id_upper"),
+            models.Index(Upper("merchant_request_id"), name="mpesa_merchant_id_upper"),
+            models.Index(Upper("bill_ref_number"), name="mpesa_bill_ref_upper"),
         ]
 
     def __str__(self) -> str:

@@ -88,3 +88,25 @@ def test_the_list_page_adds_up_day_totals_not_transactions(client):
 
     assert len(sums) == 1 and "payment_mpesadaytotal" in sums[0]
     assert "payment_mpesapaymentattempt" not in sums[0]
+
+
+@pytest.mark.parametrize(
+    "query", ["QKT7ABC123", "ws_co_searchme", "mr-9", "300123", "#300123", "0722 000 111", "5678"]
+)
+def test_a_search_reads_only_what_it_finds_from_indexes(log, query):
+    """Every branch of the search (identifiers whatever their case, order number, phones
+    "contains") is answered by an index: with sequential scans priced out, the planner
+    still finds a plan without one, which it could not if any branch had no index.
+    ("5678" is in every phone of this log: reading it newest first is the plan then.)"""
+    filters = TransactionFilterForm({"query": query}).filters()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        first_page = plan(selectors.attempt_list(filters=filters)[:50])
+        totals = plan(selectors.attempt_list(filters=filters).order_by().values("pk"))
+
+    for searched in (first_page, totals):
+        assert "Seq Scan on payment_mpesapaymentattempt" not in searched, searched
+    if query != "5678":
+        assert "mpesa_phone_trgm" in first_page, first_page
+        assert "mpesa_receipt_upper" in first_page, first_page

@@ -106,22 +106,28 @@ def _day_start(day: date) -> datetime:
 
 def attempt_search_q(text: str) -> Q:
     """Match a receipt, a phone (as typed: 0712 345 678 finds 254712345678), an order
-    number, a CheckoutRequestID/MerchantRequestID or a Paybill account number."""
+    number, a CheckoutRequestID/MerchantRequestID or a Paybill account number.
+
+    Every branch has an index (migration 0010), so a search reads only what it finds:
+    identifiers on UPPER(...), order numbers (digits) on their own, phones "contains" on
+    trigrams (PostgreSQL). A phone typed in any form is also looked up as 2547XXXXXXXX.
+    """
     text = text.strip()
+    phones = {text}
+    try:
+        phones.add(normalise_phone(text))
+    except InvalidPhoneNumber:
+        pass
     condition = (
         Q(receipt_number__iexact=text)
-        | Q(order_number__iexact=text.lstrip("#"))
+        | Q(order_number=text.lstrip("#"))
         | Q(checkout_request_id__iexact=text)
         | Q(merchant_request_id__iexact=text)
         | Q(bill_ref_number__iexact=text)
-        | Q(phone__icontains=text)
-        | Q(paid_phone__icontains=text)
     )
-    try:
-        msisdn = normalise_phone(text)
-    except InvalidPhoneNumber:
-        return condition
-    return condition | Q(phone=msisdn) | Q(paid_phone=msisdn)
+    for phone in sorted(phones):
+        condition |= Q(phone__icontains=phone) | Q(paid_phone__icontains=phone)
+    return condition
 
 
 def attempt_totals(*, filters: AttemptFilters) -> AttemptTotals:
