@@ -48,6 +48,9 @@ OSCAR_FORKED_APPS = {
     "oscar.apps.catalogue.apps.CatalogueConfig": "apps.catalogue.apps.CatalogueConfig",
     "oscar.apps.customer.apps.CustomerConfig": "apps.customer.apps.CustomerConfig",
     "oscar.apps.basket.apps.BasketConfig": "apps.basket.apps.BasketConfig",
+    "oscar.apps.dashboard.orders.apps.OrdersDashboardConfig": (
+        "apps.dashboard.orders.apps.OrdersDashboardConfig"
+    ),
 }
 
 INSTALLED_APPS = [OSCAR_FORKED_APPS.get(app, app) for app in oscar.INSTALLED_APPS] + [

@@ -1,5 +1,5 @@
 """Settle M-Pesa payments whose callback never came, cancel orders nobody paid, and fold
-the dashboard's day totals.
+the dashboard's day totals and order counts.
 
 Run it from cron every minute or two (see README, "Reconciliation"); it is safe to run
 while callbacks arrive and in several places at once.
@@ -9,12 +9,13 @@ from django.core.management.base import BaseCommand
 
 from apps.payment.mpesa import services
 from apps.payment.mpesa.day_totals import day_totals_fold
+from apps.shop.order_counts import order_counts_fold
 
 
 class Command(BaseCommand):
     help = (
         "Ask Daraja about open STK pushes, then expire stale attempts and unpaid orders; "
-        "fold the dashboard's day totals."
+        "fold the dashboard's day totals and order counts."
     )
 
     def handle(self, *args, **options):
@@ -26,3 +27,7 @@ class Command(BaseCommand):
         )
         folded = day_totals_fold()
         self.stdout.write(f"day totals: {folded.rows_before} rows folded into {folded.rows_after}")
+        folded = order_counts_fold()
+        self.stdout.write(
+            f"order counts: {folded.rows_before} rows folded into {folded.rows_after}"
+        )
