@@ -154,6 +154,7 @@ def queries(fixtures: dict) -> dict[str, int]:
             ("category, signed in", fixtures["category_url"], customer),
             ("product, signed in", fixtures["product_url"], customer),
             ("status check", fixtures["status_url"], shopper),
+            ("dashboard", "/dashboard/", staff),
             ("dashboard orders", "/dashboard/orders/", staff),
             ("dashboard M-Pesa", "/dashboard/mpesa/", staff),
             ("ceiling", "/bench/ceiling/", shopper),

@@ -1,1 +1,0 @@
-"""Forks of Oscar's dashboard apps (only those whose behaviour the shop changes)."""

@@ -48,6 +48,7 @@ OSCAR_FORKED_APPS = {
     "oscar.apps.catalogue.apps.CatalogueConfig": "apps.catalogue.apps.CatalogueConfig",
     "oscar.apps.customer.apps.CustomerConfig": "apps.customer.apps.CustomerConfig",
     "oscar.apps.basket.apps.BasketConfig": "apps.basket.apps.BasketConfig",
+    "oscar.apps.dashboard.apps.DashboardConfig": "apps.dashboard.apps.DashboardConfig",
     "oscar.apps.dashboard.orders.apps.OrdersDashboardConfig": (
         "apps.dashboard.orders.apps.OrdersDashboardConfig"
     ),

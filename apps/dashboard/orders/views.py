@@ -1,5 +1,5 @@
-"""The orders dashboard's views that differ from Oscar's: the order list takes its total
-from the kept counts (the app config serves it; the other views are Oscar's)."""
+"""The orders dashboard's views that differ from Oscar's (``get_class`` finds the others
+in Oscar's module): the order list takes its total from the kept counts."""
 
 from oscar.apps.dashboard.orders.views import OrderListView as OscarOrderListView
 

@@ -8,14 +8,20 @@ import importlib
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.utils import timezone
 from oscar.core.loading import get_model
 from oscar.test.factories import create_order
 
-from apps.shop.models import OrderCount
-from apps.shop.order_counts import order_count, order_counts_fold
+from apps.shop.models import OrderCount, OrderLineCount
+from apps.shop.order_counts import (
+    order_count,
+    order_counts_fold,
+    order_line_count,
+    order_totals_by_status,
+)
 
+Line = get_model("order", "Line")
 Order = get_model("order", "Order")
 
 pytestmark = [
@@ -31,8 +37,15 @@ def real_counts() -> dict[str, int]:
 
 
 def kept_counts() -> dict[str, int]:
+    """The kept counts per status, checked against the kept values and line count."""
     statuses = set(OrderCount.objects.values_list("status", flat=True))
     counts = {status: order_count(status=status) for status in statuses}
+    values = {row.status: row.total_incl_tax for row in order_totals_by_status()}
+    real_values = dict(
+        Order.objects.values_list("status").annotate(v=Sum("total_incl_tax")).order_by()
+    )
+    assert values == real_values
+    assert order_line_count() == Line.objects.count()
     return {status: n for status, n in counts.items() if n}
 
 
@@ -94,6 +107,7 @@ def test_installing_the_triggers_counts_the_orders_already_there():
     with connection.schema_editor() as editor:
         migration.remove_triggers(None, editor)
     OrderCount.objects.all().delete()
+    OrderLineCount.objects.all().delete()
     place("100501", status="Paid")  # placed while nothing counts
     place("100502")
 
@@ -109,5 +123,7 @@ def test_the_minutes_reconcile_folds_the_order_counts(capsys):
 
     call_command("mpesa_reconcile")
 
-    assert "order counts: 3 rows folded into 1" in capsys.readouterr().out
+    # Three orders of one status, and their three lines.
+    assert "order counts: 6 rows folded into 2" in capsys.readouterr().out
     assert OrderCount.objects.count() == 1 and order_count() == 3
+    assert OrderLineCount.objects.count() == 1 and order_line_count() == 3
