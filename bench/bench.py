@@ -150,6 +150,8 @@ def shop_env(name: str, settings: str = "production") -> dict:
             # No Daraja here to confirm a success by STK Query: the shop's own cost only.
             "MPESA_VERIFY_BEFORE_FULFIL": "false",
             "SHOP_BENCH_CEILING": "true",
+            # As deployed: order emails go from their own process (order_email_worker).
+            "ORDER_EMAILS_SENT_BY": "worker",
             "LOG_LEVEL": "WARNING",
             "GUNICORN_BIND": f"127.0.0.1:{PORT}",
             "GUNICORN_ACCESS_LOG": "/dev/null",
@@ -198,6 +200,14 @@ class Gunicorn:
             stderr=open(Path(self.env.get("BENCH_LOG", VAR / "gunicorn.log")), "ab"),
             start_new_session=True,
         )
+        # The mail worker, below the web workers' priority as deploy/systemd runs it.
+        self.mail_worker = subprocess.Popen(
+            ["nice", "-n", "10", PYTHON, "manage.py", "order_email_worker"],
+            env=self.env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=open(Path(self.env.get("BENCH_LOG", VAR / "gunicorn.log")), "ab"),
+        )
         for _ in range(120):
             try:
                 urllib.request.urlopen(self.base + "/bench/ceiling/", timeout=10)
@@ -217,11 +227,16 @@ class Gunicorn:
         return [int(kb) / 1024 for kb in out.split()]
 
     def __exit__(self, *exc) -> None:
+        self.mail_worker.send_signal(signal.SIGTERM)
         self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=40)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        try:
+            self.mail_worker.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            self.mail_worker.kill()
 
 
 def wrk(path: str, seconds: int, connections: int, script: str = "", args: tuple = ()) -> dict:
@@ -324,10 +339,11 @@ def main() -> None:
                 if name == "big":
                     results = endpoints(data, seconds, conns)
                     rss = server.worker_rss_mb()
+                    mail_lag = emails_drained(name, fixtures)
             if name == "big":
                 queries = shop("queries", name, fixtures)
                 settled = shop("settlement", name, fixtures)
-        report(out, options, results, queries, rss, settled, medians)
+        report(out, options, results, queries, rss, settled, medians, mail_lag)
     finally:
         smtp.terminate()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -369,7 +385,18 @@ def endpoints(data: dict, seconds: int, conns: int) -> dict[str, dict]:
     return results
 
 
-def report(out, options, results, queries, rss, settled, medians) -> None:
+def emails_drained(name: str, fixtures: Path, limit: float = 300) -> float | None:
+    """Seconds after the load until the mail worker had sent every owed email (None: not
+    within ``limit``)."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        if shop("unsent", name, fixtures)["unsent"] == 0:
+            return time.monotonic() - started
+        time.sleep(1)
+    return None
+
+
+def report(out, options, results, queries, rss, settled, medians, mail_lag) -> None:
     ceiling = results["ceiling"]["rps"]
     cpu = platform.processor() or platform.machine()
     try:
@@ -411,6 +438,8 @@ def report(out, options, results, queries, rss, settled, medians) -> None:
     out(f"worker RSS after the load: {', '.join(f'{mb:.0f} MB' for mb in rss)}")
     posted = results["STK callback"]["requests"]
     out(f"callbacks posted: {posted}; settlement: {json.dumps(settled)}")
+    lag = "not within 300 s" if mail_lag is None else f"{mail_lag:.0f} s after the load"
+    out(f"order emails (order_email_worker, nice 10): all sent {lag}")
     out("")
     out(
         f"median latency, one connection, {options.small_products} products vs "
@@ -433,6 +462,11 @@ def report(out, options, results, queries, rss, settled, medians) -> None:
             settled.get("orders debited twice") == 0
             and settled.get("orders paid") == settled.get("attempts settled")
             and settled.get("debits") == settled.get("orders paid"),
+        ),
+        (
+            "every paid order's confirmation sent",
+            mail_lag is not None
+            and settled.get("confirmations sent") == settled.get("orders paid"),
         ),
         ("worker RSS < 200 MB", bool(rss) and max(rss) < 200),
         (

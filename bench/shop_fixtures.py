@@ -27,7 +27,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from oscar.core.loading import get_model  # noqa: E402
 
 from apps.checkout.views import order_access_hash  # noqa: E402
-from apps.payment.models import MpesaPaymentAttempt  # noqa: E402
+from apps.payment.models import MpesaPaymentAttempt, OrderEmail  # noqa: E402
 from apps.shop.scale_data import DEPARTMENTS, generate_orders  # noqa: E402
 
 Category = get_model("catalogue", "Category")
@@ -188,13 +188,20 @@ def settlement(fixtures: dict) -> dict:
         "source__order_id"
     )
     twice = debits.annotate(n=Count("id")).filter(n__gt=1).count()
+    emails = OrderEmail.objects.filter(order__number__in=numbers)
     return {
         "attempts settled": succeeded,
         "orders paid": paid,
         "debits": debits.count(),
         "orders debited twice": twice,
         "needs attention": attempts.filter(needs_attention=True).count(),
+        "confirmations sent": emails.filter(sent_at__isnull=False).count(),
     }
+
+
+def unsent() -> dict:
+    """Order emails owed and not sent yet (the mail worker catching up after the load)."""
+    return {"unsent": OrderEmail.objects.filter(sent_at__isnull=True).count()}
 
 
 if __name__ == "__main__":
@@ -203,6 +210,8 @@ if __name__ == "__main__":
         prepare(path, callbacks=int(os.environ.get("BENCH_CALLBACKS", "30000")))
     elif command == "queries":
         print(json.dumps(queries(json.loads(path.read_text()))))
+    elif command == "unsent":
+        print(json.dumps(unsent()))
     elif command == "settlement":
         print(json.dumps(settlement(json.loads(path.read_text()))))
     else:

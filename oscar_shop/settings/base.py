@@ -170,9 +170,15 @@ EMAIL_BACKEND = env(
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="Duka la Nyumbani <shop@localhost>")
 OSCAR_FROM_EMAIL = DEFAULT_FROM_EMAIL
 # Order emails (confirmation on payment, cancellation) go through an outbox: written with the
-# payment, sent after commit by a background thread in each process, so a callback never
-# waits for the mail server. Off, they are sent in the committing thread (the tests).
-ORDER_EMAILS_IN_BACKGROUND = env.bool("ORDER_EMAILS_IN_BACKGROUND", default=True)
+# payment and sent after commit, so a callback never waits for the mail server. Sent by a
+# background thread in each process ("thread"), by the order_email_worker process
+# ("worker": web workers spend nothing on mail; deploy/systemd/shop-mail.service), or in
+# the committing thread ("inline": the tests).
+ORDER_EMAILS_SENT_BY = env.str("ORDER_EMAILS_SENT_BY", default="thread")
+if ORDER_EMAILS_SENT_BY not in ("thread", "worker", "inline"):
+    raise ImproperlyConfigured("ORDER_EMAILS_SENT_BY must be thread, worker or inline.")
+# How often the order_email_worker looks for owed emails when it found none, in seconds.
+ORDER_EMAIL_WORKER_POLL_SECONDS = env.float("ORDER_EMAIL_WORKER_POLL_SECONDS", default=1.0)
 # An order email still unsent this long after it was owed (its worker died, the mail server
 # failed) is sent by mpesa_reconcile; after each failure the pause doubles, up to an hour.
 ORDER_EMAIL_RETRY_SECONDS = env.int("ORDER_EMAIL_RETRY_SECONDS", default=60)

@@ -10,7 +10,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Order emails in mail.outbox as soon as the payment commits (tests of the background
 # sender turn it back on).
-ORDER_EMAILS_IN_BACKGROUND = False
+ORDER_EMAILS_SENT_BY = "inline"
 MEDIA_ROOT = tempfile.mkdtemp(prefix="oscar-shop-test-media-")
 HAYSTACK_CONNECTIONS = {
     "default": {

@@ -2,9 +2,11 @@
 
 The transaction that pays or cancels an order also writes its ``OrderEmail`` row (one per
 order and kind: a second cannot be written), so the email is owed exactly when the change
-is committed. After the commit the row is sent off the request's path — by this process's
-background sender thread, or at once in the committing thread where
-``ORDER_EMAILS_IN_BACKGROUND`` is off (the test suite) — and marked sent.
+is committed. After the commit the row is sent off the request's path and marked sent, by
+whom ``ORDER_EMAILS_SENT_BY`` says: this process's background sender thread ("thread"),
+the ``order_email_worker`` process ("worker": the web workers then spend nothing on mail,
+and payments come first when both are busy), or the committing thread itself ("inline":
+the test suite).
 
 A sender first claims the row with one conditional UPDATE, so two senders (two workers, a
 worker and the reconciliation timer) never send one email twice. A failed send keeps its
@@ -69,10 +71,12 @@ def order_email_queue(*, order_id: int, kind: str) -> None:
 
 
 def _send_after_commit(order_id: int, kind: str) -> None:
-    if settings.ORDER_EMAILS_IN_BACKGROUND:
+    sent_by = settings.ORDER_EMAILS_SENT_BY
+    if sent_by == "thread":
         background_sender.submit(order_id, kind)
-    else:
+    elif sent_by == "inline":
         order_email_send(order_id=order_id, kind=kind)
+    # "worker": the order_email_worker process finds the row (order_emails_send_due).
 
 
 SENT = "sent"
@@ -128,18 +132,22 @@ def order_email_send(
     return SENT
 
 
-def order_emails_send_due(*, now: datetime | None = None) -> int:
-    """Send every email still owed ``ORDER_EMAIL_RETRY_SECONDS`` after it was queued (its
-    worker died, or the mail server failed and the pause is over). Returns how many went.
+def order_emails_send_due(
+    *, now: datetime | None = None, min_age_seconds: int | None = None, mail_connection=None
+) -> int:
+    """Send every email still owed ``min_age_seconds`` after it was queued (by default
+    ``ORDER_EMAIL_RETRY_SECONDS``: its worker died, or the mail server failed and the
+    pause is over; the mail worker passes 0). Returns how many went.
 
     Stops at the first failure: a mail server that is down fails them all, and the rest
     wait for the next run rather than each holding this one up.
     """
     now = now or timezone.now()
+    if min_age_seconds is None:
+        min_age_seconds = settings.ORDER_EMAIL_RETRY_SECONDS
     due = (
         OrderEmail.objects.filter(
-            sent_at__isnull=True,
-            created_at__lte=now - timedelta(seconds=settings.ORDER_EMAIL_RETRY_SECONDS),
+            sent_at__isnull=True, created_at__lte=now - timedelta(seconds=min_age_seconds)
         )
         .filter(Q(next_try_at__isnull=True) | Q(next_try_at__lte=now))
         .order_by("created_at")
@@ -147,7 +155,9 @@ def order_emails_send_due(*, now: datetime | None = None) -> int:
     )
     sent = 0
     for order_id, kind in list(due):
-        result = order_email_send(order_id=order_id, kind=kind, now=now)
+        result = order_email_send(
+            order_id=order_id, kind=kind, now=now, mail_connection=mail_connection
+        )
         if result == FAILED:
             break
         if result == SENT:

@@ -137,6 +137,18 @@ def test_the_timer_runs_mpesa_reconcile_every_minute():
     assert service["Environment"] == "DJANGO_SETTINGS_MODULE=oscar_shop.settings.production"
 
 
+def test_the_mail_unit_runs_the_order_email_worker_the_env_template_asks_for():
+    service = unit(DEPLOY / "systemd" / "shop-mail.service")["Service"]
+    command = service["ExecStart"].split()
+    assert command[-2:] == ["manage.py", "order_email_worker"]
+    assert "order_email_worker" in get_commands()
+    assert service["EnvironmentFile"] == "/etc/oscar-shop/env"
+    assert service["Environment"] == "DJANGO_SETTINGS_MODULE=oscar_shop.settings.production"
+    assert service["Restart"] == "always"
+    assert int(service["Nice"]) > 0  # below the web workers: payments first
+    assert env_template()["ORDER_EMAILS_SENT_BY"] == "worker"
+
+
 def test_the_web_unit_runs_gunicorn_with_the_repository_config():
     service = unit(DEPLOY / "systemd" / "shop-web.service")["Service"]
     command = service["ExecStart"].split()

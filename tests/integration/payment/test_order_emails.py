@@ -5,11 +5,13 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.locmem import EmailBackend as MemoryBackend
+from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -173,7 +175,7 @@ class TestOutbox:
 class TestBackgroundSender:
     @pytest.fixture(autouse=True)
     def sender(self, settings):
-        settings.ORDER_EMAILS_IN_BACKGROUND = True
+        settings.ORDER_EMAILS_SENT_BY = "thread"
         emails.background_sender.idle_seconds = 0.05
         yield emails.background_sender
         SlowMailServer.gate.set()
@@ -244,3 +246,58 @@ class TestBackgroundSender:
         email = OrderEmail.objects.get()
         assert email.attempts == 1 and email.sent_at is not None
         assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+class TestMailWorker:
+    """ORDER_EMAILS_SENT_BY=worker: the web workers write the outbox row only; the
+    order_email_worker process sends it, at once (not after the reconcile's pause)."""
+
+    def test_the_callback_leaves_the_email_to_the_worker_which_sends_it_at_once(
+        self, client, daraja, settings, django_capture_on_commit_callbacks
+    ):
+        settings.ORDER_EMAILS_SENT_BY = "worker"
+        order = place_pending_order("100851")
+        attempt = initiate(order)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = post(client, attempt.raw_token, success_body(attempt))
+
+        assert response.status_code == 200
+        assert OrderEmail.objects.get(order=order).sent_at is None
+        assert mail.outbox == []
+        # Not yet due for the reconcile (ORDER_EMAIL_RETRY_SECONDS), due for the worker.
+        assert services.mpesa_reconcile().emails_sent == 0
+
+        out = StringIO()
+        call_command("order_email_worker", "--once", stdout=out)
+
+        assert "order emails sent: 1" in out.getvalue()
+        assert OrderEmail.objects.get(order=order).sent_at is not None
+        [message] = mail.outbox
+        assert message.to == ["wanjiku@example.com"]
+        call_command("order_email_worker", "--once", stdout=StringIO())
+        assert len(mail.outbox) == 1  # sent once
+
+    def test_the_worker_sends_a_burst_over_one_mail_server_session(self, settings):
+        use_backend(settings, CountingMailServer)
+        CountingMailServer.gate.set()
+        CountingMailServer.sessions = 0
+        for n in range(3):
+            order = place_pending_order(f"10086{n}")
+            OrderEmail.objects.create(order=order, kind=Kind.CONFIRMATION)
+
+        call_command("order_email_worker", "--once", stdout=StringIO())
+
+        assert OrderEmail.objects.filter(sent_at__isnull=False).count() == 3
+        assert len(mail.outbox) == 3 and CountingMailServer.sessions == 1
+
+    def test_with_the_mail_server_down_the_worker_keeps_the_email_for_later(self, settings):
+        use_backend(settings, MailServerDown)
+        order = place_pending_order("100871")
+        OrderEmail.objects.create(order=order, kind=Kind.CONFIRMATION)
+
+        call_command("order_email_worker", "--once", stdout=StringIO())
+
+        email = OrderEmail.objects.get()
+        assert email.sent_at is None and "SMTPServerDisconnected" in email.last_error
+        assert email.next_try_at > timezone.now()  # paused, then retried
