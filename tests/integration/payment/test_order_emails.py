@@ -1,6 +1,10 @@
 """Order emails through the outbox: owed with the payment, sent once, never lost."""
 
+import os
+import signal
 import smtplib
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +22,7 @@ from django.utils import timezone
 from apps.payment.models import OrderEmail
 from apps.payment.mpesa import emails, services
 from tests.functional.checkout.conftest import wait_until
+from tests.helpers import database_url
 
 from .conftest import initiate, place_pending_order, success
 from .test_stk_callback_view import post, success_body
@@ -301,3 +306,40 @@ class TestMailWorker:
         email = OrderEmail.objects.get()
         assert email.sent_at is None and "SMTPServerDisconnected" in email.last_error
         assert email.next_try_at > timezone.now()  # paused, then retried
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_mail_worker_process_sends_as_emails_are_owed_and_stops_on_sigterm(settings):
+    """The worker as systemd runs it: a process of its own, polling the outbox, sending
+    what is owed within its poll interval, stopping cleanly on SIGTERM."""
+    environment = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="oscar_shop.settings.local",
+        DATABASE_URL=database_url(),
+        DJANGO_EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
+        ORDER_EMAILS_SENT_BY="worker",
+        ORDER_EMAIL_WORKER_POLL_SECONDS="0.1",
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "order_email_worker"],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        order = place_pending_order("100881")
+        OrderEmail.objects.create(order=order, kind=Kind.CONFIRMATION)  # owed after it started
+        wait_until(
+            lambda: OrderEmail.objects.filter(sent_at__isnull=False).exists(),
+            timeout=30,
+            what="the worker to send the confirmation",
+        )
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=30)
+
+    assert worker.returncode == 0, err
+    assert "order emails sent: 1" in out
+    assert "wanjiku@example.com" in out  # the console mail backend printed the email
