@@ -85,7 +85,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "oscar.apps.search.context_processors.search_form",
                 "oscar.apps.checkout.context_processors.checkout",
-                "oscar.apps.communication.notifications.context_processors.notifications",
+                # Oscar's notifications count, with the navigation bar's other facts, in
+                # one query (apps/shop/navigation.py).
+                "apps.shop.context_processors.navigation",
                 "oscar.core.context_processors.metadata",
             ],
         },
