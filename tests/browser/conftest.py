@@ -97,7 +97,7 @@ def daraja(live_server, settings):
 
 @pytest.fixture
 def browser_page(live_server, monkeypatch) -> Iterator[Page]:
-    """A page in a fresh headless Chromium that fails the test on a storefront script error.
+    """A page in a fresh headless Chromium that fails the test on any script error.
 
     Playwright's sync API runs an event loop in the test's thread, so Django would refuse
     the test's own ORM calls as "async unsafe"; they are plain synchronous calls here.
@@ -122,8 +122,7 @@ def browser_page(live_server, monkeypatch) -> Iterator[Page]:
             context.close()
     finally:
         shutil.rmtree(profile, ignore_errors=True)
-    # Oscar 4.2's own order page calls a dashboard function its scripts no longer define.
-    assert [error for error in errors if "/dashboard/" not in error] == []
+    assert errors == []
 
 
 def screenshot(page: Page, name: str, full_page: bool = False) -> Path:
