@@ -13,7 +13,10 @@ whatever was prefetched, and pods only ask ``has_options``, which is annotated).
 from collections.abc import Iterable
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.http import HttpRequest
 from oscar.core.loading import get_model
+
+from apps.shop import cache as shop_cache
 
 Option = get_model("catalogue", "Option")
 Product = get_model("catalogue", "Product")
@@ -44,13 +47,30 @@ def product_pods_queryset() -> QuerySet:
     return _with_pod_relations(Product.objects.browsable(), children)
 
 
-def product_pods_in_order(product_ids: Iterable[int]) -> list:
-    """The browsable products among ``product_ids``, in that order, ready to render as pods."""
-    ids = list(product_ids)
+def browsable_products_in_order(product_ids: Iterable, *, limit: int) -> list:
+    """The first ``limit`` browsable products among ``product_ids``, in that order, with
+    their class: all that ``{% render_product %}`` reads of a product whose card is
+    cached. One query; ``ready_as_cards`` loads the rest for cards that are not."""
+    ids = [pk for pk in product_ids if isinstance(pk, int)]
     if not ids:
         return []
-    by_id = product_pods_queryset().in_bulk(ids)
-    return [by_id[product_id] for product_id in ids if product_id in by_id]
+    by_id = Product.objects.browsable().select_related("product_class").in_bulk(ids)
+    return [by_id[pk] for pk in dict.fromkeys(ids) if pk in by_id][:limit]
+
+
+def ready_as_cards(products: list, *, request: HttpRequest) -> list:
+    """``products`` ready to render as product cards, their cached HTML read in one call.
+
+    A product whose card is in the cache (``apps.shop.cache``) is kept as it is: its card
+    reads nothing more. The others are read again with the relations a card reads, in
+    four queries, only when some card has to be rendered.
+    """
+    cached = shop_cache.prefetch_fragments(request, "card", [product.pk for product in products])
+    missing = [product.pk for product in products if product.pk not in cached]
+    if not missing:
+        return products
+    pods = product_pods_queryset().in_bulk(missing)
+    return [pods.get(product.pk, product) for product in products]
 
 
 def product_detail_queryset() -> QuerySet:

@@ -74,21 +74,23 @@ def fragment_key(name: str, *vary: object, version: int | None = None) -> str:
     return ":".join(["shop:fragment", name, str(version), get_language() or "", *parts])
 
 
-def prefetch_fragments(request: object, name: str, varies: list) -> None:
+def prefetch_fragments(request: object, name: str, varies: list) -> set:
     """Read the fragments a page is about to render in one cache call, not one per card.
 
     With Redis each read is a round trip: a listing of 24 products spent most of its time
-    waiting for its cards one by one. ``cached_fragment`` looks here first.
+    waiting for its cards one by one. ``cached_fragment`` looks here first. Returns the
+    ``varies`` whose fragment was found.
     """
     if request is None or not varies:
-        return
+        return set()
     version = request_catalogue_version(request)
-    keys = [fragment_key(name, vary, version=version) for vary in varies]
-    found = cache.get_many(keys)
+    keys = {fragment_key(name, vary, version=version): vary for vary in varies}
+    found = cache.get_many(list(keys))
     prefetched = getattr(request, "_shop_fragments", None)
     if prefetched is None:
         prefetched = request._shop_fragments = {}
     prefetched.update(found)
+    return {keys[key] for key in found}
 
 
 def cached_fragment(request: object | None, key: str) -> str | None:

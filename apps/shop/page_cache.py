@@ -29,7 +29,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from oscar.core.loading import get_class
 
-from apps.catalogue.selectors import product_pods_in_order
+from apps.catalogue.selectors import browsable_products_in_order
 from apps.shop import cache as shop_cache
 
 logger = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def recently_viewed_html(request: HttpRequest, current_product_id: int | None) -
     ]
     if not ids:
         return ""
-    products = product_pods_in_order(ids[: RECENTLY_VIEWED_SHOWN * 2])[:RECENTLY_VIEWED_SHOWN]
+    products = browsable_products_in_order(ids, limit=RECENTLY_VIEWED_SHOWN)
     return render_to_string(RECENTLY_VIEWED_TEMPLATE, {"products": products}, request=request)
 
 

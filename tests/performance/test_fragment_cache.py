@@ -197,3 +197,24 @@ def test_a_listing_reads_its_cards_in_one_cache_call(catalogue, client, monkeypa
         assert html.count("product_pod") == 24
         assert reads.singles == [], url
         assert [len(batch) for batch in reads.batches if batch] == [24], url
+
+
+def test_recently_viewed_products_read_their_cards_in_one_cache_call_and_nothing_more(
+    catalogue, client, monkeypatch
+):
+    catalogue.add_products(8)
+    for product in catalogue.products:
+        page(client, product.get_absolute_url())
+    url = catalogue.products[0].get_absolute_url()
+    page(client, url)  # renders and caches the recently viewed cards
+    reads = CardReads(caches["default"], monkeypatch)
+
+    with CaptureQueriesContext(connection) as queries:
+        html = page(client, url)
+
+    monkeypatch.undo()
+    assert html.split("Products you recently viewed", 1)[1].count("product_pod") == 6
+    assert reads.singles == []
+    assert [len(batch) for batch in reads.batches if batch] == [6]
+    # The stock records of the page's own product; none for the cards.
+    assert sum('FROM "partner_stockrecord"' in query["sql"] for query in queries) == 1

@@ -5,6 +5,7 @@ from django import template
 from django.core.cache import cache
 from django.utils.safestring import mark_safe
 
+from apps.catalogue.selectors import ready_as_cards
 from apps.shop import cache as shop_cache
 
 register = template.Library()
@@ -39,3 +40,11 @@ def do_catalogue_cache(parser: template.base.Parser, token: template.base.Token)
     return CatalogueCacheNode(
         nodelist, parser.compile_filter(bits[1]), [parser.compile_filter(b) for b in bits[2:]]
     )
+
+
+@register.simple_tag(takes_context=True)
+def cards_ready(context: template.Context, products: list) -> list:
+    """``{% cards_ready products as products %}``: the products' cards read from the cache
+    in one call, and only the products whose card must be rendered read with the
+    relations a card reads (``apps.catalogue.selectors.ready_as_cards``)."""
+    return ready_as_cards(list(products), request=context.get("request"))

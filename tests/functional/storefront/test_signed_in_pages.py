@@ -1,5 +1,5 @@
-"""What a signed-in shopper's pages show in the navigation bar: their notifications, the
-dashboard link and their basket count.
+"""What a signed-in shopper's pages show: in the navigation bar their notifications, the
+dashboard link and their basket count; on a product page, their recently viewed products.
 
 These pages are rendered for the shopper on every view (no page cache); the navigation
 bar reads all three in one query (apps/shop/navigation.py). Here, that each still shows
@@ -11,6 +11,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 from oscar.core.loading import get_class, get_model
+
+from tests.functional.storefront.conftest import add_product
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +169,28 @@ def test_two_open_baskets_are_merged_and_counted_once(django_app, shop, wanjiru)
 
     assert basket_count(django_app.get("/", user=wanjiru)) == "3"
     assert Basket.open.filter(owner=wanjiru).count() == 1
+
+
+# --- The product page ----------------------------------------------------------------
+
+
+def test_the_product_page_shows_the_shoppers_recently_viewed_products_newest_first(
+    django_app, shop, wanjiru
+):
+    products = [
+        add_product(f"Kikapu {number}", shop.kitchen, "Household", "900", 5) for number in range(8)
+    ]
+    for product in products:
+        django_app.get(product.get_absolute_url(), user=wanjiru)
+
+    page = django_app.get(products[3].get_absolute_url(), user=wanjiru)
+    section = page.text.split("Products you recently viewed", 1)[1]
+    shown = [p.title for p in products if p.title in section]
+    assert [title for title in sorted(shown, key=section.index)] == [
+        "Kikapu 7",
+        "Kikapu 6",
+        "Kikapu 5",
+        "Kikapu 4",
+        "Kikapu 2",
+        "Kikapu 1",
+    ]
