@@ -12,7 +12,17 @@ whatever was prefetched, and pods only ask ``has_options``, which is annotated).
 
 from collections.abc import Iterable
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from oscar.core.loading import get_model
 
@@ -20,31 +30,31 @@ from apps.shop import cache as shop_cache
 
 Option = get_model("catalogue", "Option")
 Product = get_model("catalogue", "Product")
+ProductReview = get_model("reviews", "ProductReview")
+Vote = get_model("reviews", "Vote")
 
 
-def _with_pod_relations(products: QuerySet, children: QuerySet) -> QuerySet:
-    return (
-        products.select_related("product_class")
-        .annotate(
-            # Read by Product.has_options instead of a query per product.
-            has_product_class_options=Exists(
-                Option.objects.filter(productclass=OuterRef("product_class"))
-            ),
-            has_product_options=Exists(Option.objects.filter(product=OuterRef("pk"))),
-        )
-        .prefetch_related(
-            "stockrecords",
-            "images",
-            # Read by Product.get_public_children (the strategy prices a parent from them).
-            Prefetch("children", queryset=children, to_attr="_prefetched_public_children"),
-        )
+def _with_options_known(products: QuerySet) -> QuerySet:
+    return products.select_related("product_class").annotate(
+        # Read by Product.has_options instead of a query per product.
+        has_product_class_options=Exists(
+            Option.objects.filter(productclass=OuterRef("product_class"))
+        ),
+        has_product_options=Exists(Option.objects.filter(product=OuterRef("pk"))),
     )
+
+
+def _public_children() -> Prefetch:
+    """Read by Product.get_public_children (the strategy prices a parent from them)."""
+    children = Product.objects.public().prefetch_related("stockrecords")
+    return Prefetch("children", queryset=children, to_attr="_prefetched_public_children")
 
 
 def product_pods_queryset() -> QuerySet:
     """Browsable products with everything a pod reads: four queries for any page size."""
-    children = Product.objects.public().prefetch_related("stockrecords")
-    return _with_pod_relations(Product.objects.browsable(), children)
+    return _with_options_known(Product.objects.browsable()).prefetch_related(
+        "stockrecords", "images", _public_children()
+    )
 
 
 def browsable_products_in_order(product_ids: Iterable, *, limit: int) -> list:
@@ -74,12 +84,48 @@ def ready_as_cards(products: list, *, request: HttpRequest) -> list:
 
 
 def product_detail_queryset() -> QuerySet:
-    """Products as the product page reads them: the relations a pod reads.
+    """Products as the product page reads them: the stock records and images a pod reads,
+    and the number of approved reviews (three places on the page).
 
-    The page reads its stock record, images and variants several times each (gallery,
-    price, basket form, variant list). Not limited to browsable products: the page itself
-    decides who may see a child or a non-public product. Attribute values are left to
-    the one query the page makes for them: prefetching them costs two.
+    The page reads its stock record and images several times each (gallery, price,
+    basket form). Not limited to browsable products: the page itself decides who may see
+    a child or a non-public product. Attribute values are left to the one query the page
+    makes for them: prefetching them costs two. A parent's variants are read by
+    ``with_variants`` once the product is known to be one.
     """
-    children = Product.objects.public().prefetch_related("stockrecords")
-    return _with_pod_relations(Product.objects.all(), children)
+    approved = (
+        ProductReview.objects.approved()
+        .filter(product=OuterRef("pk"))
+        .order_by()
+        .values("product")
+        .annotate(total=Count("pk"))
+        .values("total")
+    )
+    return (
+        _with_options_known(Product.objects.all())
+        .prefetch_related("stockrecords", "images")
+        # Fills Oscar's cached property of the same name.
+        .annotate(num_approved_reviews=Coalesce(Subquery(approved, output_field=IntegerField()), 0))
+    )
+
+
+def with_variants(product):
+    """``product`` with its public variants and their stock records, if it is a parent."""
+    if product.is_parent:
+        prefetch_related_objects([product], _public_children())
+    return product
+
+
+def product_reviews_shown(*, product, user, limit: int = 3) -> list:
+    """The approved reviews the product page shows, with their authors and, for a
+    signed-in shopper, ``voted_by_user``: whether this shopper voted on each already.
+
+    Oscar's review partial reads the author and asks ``Vote.full_clean()`` whether the
+    shopper may vote: five queries per review, here none.
+    """
+    reviews = product.reviews.approved().select_related("user")
+    if user.is_authenticated:
+        reviews = reviews.annotate(
+            voted_by_user=Exists(Vote.objects.filter(review=OuterRef("pk"), user=user))
+        )
+    return list(reviews[:limit])

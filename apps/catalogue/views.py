@@ -1,19 +1,21 @@
 """The storefront's catalogue pages: served whole from the cache to anonymous shoppers
-(``apps.shop.page_cache``), and the product page reading its relations prefetched."""
+(``apps.shop.page_cache``), and the product page reading its relations prefetched and a
+signed-in shopper's stock alert with the product."""
 
 from types import SimpleNamespace
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from oscar.apps.catalogue import views as oscar_views
-from oscar.core.loading import get_class
+from oscar.core.loading import get_class, get_model
 
 from apps.catalogue import view_counts
 from apps.catalogue.mixins import CardPrefetchMixin
-from apps.catalogue.selectors import product_detail_queryset
+from apps.catalogue.selectors import product_detail_queryset, with_variants
 from apps.shop.page_cache import AnonymousPageCacheMixin
 
 CustomerHistoryManager = get_class("customer.history", "CustomerHistoryManager")
+ProductAlert = get_model("customer", "ProductAlert")
 
 
 class CatalogueView(AnonymousPageCacheMixin, CardPrefetchMixin, oscar_views.CatalogueView):
@@ -30,7 +32,23 @@ class ProductDetailView(AnonymousPageCacheMixin, oscar_views.ProductDetailView):
     def get_queryset(self) -> QuerySet:
         # The stock record, images and options are each read two or three times by the
         # page's partials; prefetched once here, they cost one query each.
-        return product_detail_queryset()
+        products = product_detail_queryset()
+        user = self.request.user
+        if user.is_authenticated:
+            # Oscar asks in a query of its own (get_alert_status).
+            active_alerts = ProductAlert.objects.filter(
+                product=OuterRef("pk"), user=user, status=ProductAlert.ACTIVE
+            )
+            products = products.annotate(user_has_active_alert=Exists(active_alerts))
+        return products
+
+    def get_object(self, queryset=None):
+        if hasattr(self, "object"):
+            return self.object
+        return with_variants(super().get_object(queryset))
+
+    def get_alert_status(self) -> bool:
+        return bool(getattr(self.object, "user_has_active_alert", False))
 
     def get_context_data(self, **kwargs) -> dict:
         self.page_cache_current_product_id = self.object.pk

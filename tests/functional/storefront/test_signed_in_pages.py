@@ -1,14 +1,15 @@
-"""What a signed-in shopper's pages show: in the navigation bar their notifications, the
-dashboard link and their basket count; on a product page, their recently viewed products.
+"""What a signed-in shopper's pages show: their notifications, the dashboard link, their
+basket count, wish lists, stock alerts, reviews and recently viewed products.
 
-These pages are rendered for the shopper on every view (no page cache); the navigation
-bar reads all three in one query (apps/shop/navigation.py). Here, that each still shows
-the right thing, and that a change shows on the next page.
+These pages are rendered for the shopper on every view (no page cache) and read each of
+these in as few queries as they can (tests/performance/test_signed_in_budgets.py); here,
+that each still shows the right thing, and that a change shows on the next page.
 """
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.urls import reverse
 from django.utils import timezone
 from oscar.core.loading import get_class, get_model
 
@@ -18,7 +19,11 @@ pytestmark = pytest.mark.django_db
 
 Basket = get_model("basket", "Basket")
 Notification = get_model("communication", "Notification")
+ProductAlert = get_model("customer", "ProductAlert")
+ProductReview = get_model("reviews", "ProductReview")
 Selector = get_class("partner.strategy", "Selector")
+Vote = get_model("reviews", "Vote")
+WishList = get_model("wishlists", "WishList")
 User = get_user_model()
 
 PASSWORD = "kahawa-tamu-2024"
@@ -172,6 +177,125 @@ def test_two_open_baskets_are_merged_and_counted_once(django_app, shop, wanjiru)
 
 
 # --- The product page ----------------------------------------------------------------
+
+
+def wishlist_menu_items(page) -> list[str]:
+    return [" ".join(a.text.split()) for a in page.html.select(".btn-wishlist .dropdown-item")]
+
+
+def wishlists_holding_the_product(page) -> list[str]:
+    return [" ".join(span.text.split()) for span in page.html.select("form span.float-left")]
+
+
+def test_the_wishlist_menu_adds_to_lists_without_the_product_and_removes_from_the_others(
+    django_app, shop, wanjiru
+):
+    birthday = WishList.objects.create(owner=wanjiru, name="Birthday")
+    kitchen = WishList.objects.create(owner=wanjiru, name="New kitchen")
+    birthday.add(shop.kettle)
+    kitchen.add(shop.sufuria)
+    WishList.objects.create(owner=make_user("otieno"), name="Otieno's list").add(shop.kettle)
+
+    page = django_app.get(shop.kettle.get_absolute_url(), user=wanjiru)
+    assert wishlist_menu_items(page) == ["Add to 'New kitchen' wish list", "Create a new wishlist"]
+    assert wishlists_holding_the_product(page) == ["Product is in 'Birthday' wishlist."]
+    remove = reverse(
+        "customer:wishlists-remove-product",
+        kwargs={"key": birthday.key, "product_pk": shop.kettle.pk},
+    )
+    assert page.html.select_one(f'form[action="{remove}"]') is not None
+
+    kitchen.add(shop.kettle)
+    page = django_app.get(shop.kettle.get_absolute_url(), user=wanjiru)
+    assert wishlist_menu_items(page) == ["Create a new wishlist"]
+    assert wishlists_holding_the_product(page) == [
+        "Product is in 'Birthday' wishlist.",
+        "Product is in 'New kitchen' wishlist.",
+    ]
+
+
+def test_a_shopper_without_wishlists_gets_one_add_button(django_app, shop, wanjiru):
+    page = django_app.get(shop.kettle.get_absolute_url(), user=wanjiru)
+    assert "add_to_wishlist_form" in page.forms
+    assert wishlist_menu_items(page) == []
+
+
+def test_an_out_of_stock_product_offers_a_stock_alert_until_the_shopper_has_one(
+    django_app, shop, wanjiru
+):
+    sold_out = add_product("Jiko la makaa", shop.kitchen, "Household", "1500", 0)
+    ProductAlert.objects.create(product=sold_out, user=make_user("otieno"))
+    ProductAlert.objects.create(product=sold_out, user=wanjiru, status=ProductAlert.CANCELLED)
+
+    page = django_app.get(sold_out.get_absolute_url(), user=wanjiru)
+    assert "alert_form" in page.forms
+    assert "You have an active stock alert" not in page
+
+    ProductAlert.objects.create(product=sold_out, user=wanjiru, status=ProductAlert.ACTIVE)
+    page = django_app.get(sold_out.get_absolute_url(), user=wanjiru)
+    assert "alert_form" not in page.forms
+    assert "You have an active stock alert for this product." in page
+
+    # In stock: the basket form, never the alert.
+    page = django_app.get(shop.kettle.get_absolute_url(), user=wanjiru)
+    assert "add_to_basket_form" in page.forms
+    assert "alert_form" not in page.forms
+
+
+def test_write_a_review_is_offered_until_the_shopper_has_written_one(django_app, shop, wanjiru):
+    url = shop.kettle.get_absolute_url()
+    page = django_app.get(url, user=wanjiru)
+    assert page.html.select_one("#write_review") is not None
+    assert "be the first to write one" in page
+    assert "Write a review" in django_app.get(url + "reviews/add/", user=wanjiru)
+
+    # Waiting for moderation, it is not shown yet, but it is written.
+    ProductReview.objects.create(
+        product=shop.kettle,
+        user=wanjiru,
+        score=4,
+        title="Inachemsha haraka",
+        body="Nzuri.",
+        status=ProductReview.FOR_MODERATION,
+    )
+    page = django_app.get(url, user=wanjiru)
+    assert page.html.select_one("#write_review") is None
+    assert "be the first to write one" not in page
+    assert "This product does not have any reviews yet" in page
+
+
+def approved_review(product, user, title: str):
+    return ProductReview.objects.create(
+        product=product,
+        user=user,
+        score=5,
+        title=title,
+        body="Imefika salama.",
+        status=ProductReview.APPROVED,
+    )
+
+
+def test_reviews_show_their_authors_and_votes_only_where_the_shopper_may_vote(
+    django_app, shop, wanjiru
+):
+    otieno, akinyi = make_user("otieno", first_name="Otieno"), make_user("akinyi")
+    votable = approved_review(shop.kettle, otieno, "Votable")
+    voted = approved_review(shop.kettle, akinyi, "Already voted")
+    Vote.objects.create(review=voted, user=wanjiru, delta=Vote.UP)
+    own = approved_review(shop.kettle, wanjiru, "Her own")
+
+    page = django_app.get(shop.kettle.get_absolute_url(), user=wanjiru)
+    reviews = {r.select_one("h3 a").text: r for r in page.html.select(".review-list .review")}
+    assert set(reviews) == {"Votable", "Already voted", "Her own"}
+    voting = {title for title, review in reviews.items() if review.select(".vote_agree")}
+    assert voting == {"Votable"}
+    # The same answers as Oscar's own rule.
+    for review in (votable, voted, own):
+        assert review.can_user_vote(wanjiru)[0] is (review.title in voting)
+    assert "Reviewed by <strong>Otieno</strong>" in str(reviews["Votable"])
+    assert "Reviewed by you" in reviews["Her own"].text
+    assert "1 of 1 customer found this useful" in " ".join(reviews["Already voted"].text.split())
+    assert page.html.select_one("#write_review") is None
 
 
 def test_the_product_page_shows_the_shoppers_recently_viewed_products_newest_first(
