@@ -1,5 +1,5 @@
-"""Product cards, the category menu and the featured range are cached, and a change made
-by staff shows on the very next page view.
+"""Product cards, the category menu and sidebar and the featured range are cached, and a
+change made by staff shows on the very next page view.
 
 The performance conftest's catalogue gives each product an image, a KES stock record and
 a place in the search index; pages are read with Django's test client.
@@ -106,6 +106,24 @@ def test_a_new_department_shows_in_the_menu_at_once(shown, client):
     Category.objects.add_root({"name": "Vyombo"})
 
     assert 'class="dropdown-item" href="/catalogue/category/vyombo_' in page(client)
+
+
+def sidebar(html: str) -> str:
+    return html.split('class="side_categories', 1)[1].split("</div>", 1)[0]
+
+
+def test_the_listing_sidebar_marks_the_category_shown_and_a_new_one_shows_at_once(shown, client):
+    category_url = shown.category.get_absolute_url()
+    assert "<strong>Kitchen</strong>" in sidebar(page(client, category_url))
+    assert "<strong>" not in sidebar(page(client))
+    cached = cache.get(shop_cache.fragment_key("category-sidebar", shown.category.pk))
+    assert "<strong>Kitchen</strong>" in cached
+
+    Category.objects.add_root({"name": "Vyombo"})
+
+    for url in (CATALOGUE, category_url):
+        assert 'href="/catalogue/category/vyombo_' in sidebar(page(client, url)), url
+    assert "<strong>Kitchen</strong>" in sidebar(page(client, category_url))
 
 
 def test_a_product_added_to_the_featured_range_shows_on_the_home_page_at_once(shown, client):
