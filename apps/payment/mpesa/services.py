@@ -1035,7 +1035,7 @@ def order_cancel_unpaid(*, order_id: int) -> bool:
         )
         if open_or_paid.exists():
             return False
-        order.set_status(ORDER_CANCELLED)
+        _order_move(order, ORDER_PENDING, ORDER_CANCELLED)  # the road settling takes
         EventHandler().cancel_stock_allocations(order)
         emails.order_email_queue(order_id=order.pk, kind=OrderEmail.Kind.CANCELLED)
     logger.info("Unpaid order cancelled", extra={"order_number": order.number})
