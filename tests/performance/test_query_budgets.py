@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from oscar.core.loading import get_model
 
 from tests.performance.conftest import Catalogue
 
@@ -21,11 +22,13 @@ pytestmark = pytest.mark.usefixtures("page_cache_off")
 # Budgets for a warm page (the second request; the first generates thumbnails and caches
 # the product cards and the category menu). They hold whatever the number of products:
 # the equality with 5 and 30 products is asserted too.
-LISTING_BUDGET = 6  # 4 for the products (with stock, images, variants), 2 for the sidebar
-CATEGORY_BUDGET = 8  # the listing's, plus reading the category
+LISTING_BUDGET = 4  # the products (rows, stock records, images, variants); sidebar cached
+CATEGORY_BUDGET = 6  # the listing's, plus the category and its subtree's ids
 SEARCH_BUDGET = 4  # the products, from the ids the index found
-PRODUCT_BUDGET = 13  # product + relations, view counter, breadcrumbs, reviews, recently viewed
-PARENT_PRODUCT_BUDGET = 15  # the product page's, plus the variants and their stock records
+# The product, stock records, images, breadcrumb category, attribute values, the review
+# permission, recommendations (with their classes), recently viewed products.
+PRODUCT_BUDGET = 8
+PARENT_PRODUCT_BUDGET = 10  # the product page's, plus the variants and their stock records
 
 THUMBNAIL = re.compile(r'<img src="/media/cache/[^"]+"')
 VARIANT_LINK = re.compile(r'<a href="/catalogue/size-\d+_\d+/">')
@@ -124,3 +127,25 @@ def test_parent_product_page_queries_do_not_grow_with_variants(catalogue, client
     assert len(VARIANT_LINK.findall(many_page)) == 6
     assert few_queries == many_queries, (few_queries, many_queries)
     assert many_queries <= PARENT_PRODUCT_BUDGET, many_queries
+
+
+def test_product_page_queries_do_not_grow_with_recommended_products(catalogue, client):
+    """Staff may recommend up to six products on a product page, each shown as a card."""
+    product, *others = catalogue.add_products(7)
+    ProductRecommendation = get_model("catalogue", "ProductRecommendation")
+
+    def recommend(count: int) -> None:
+        for ranking, other in enumerate(others[:count]):
+            ProductRecommendation.objects.get_or_create(
+                primary=product, recommendation=other, defaults={"ranking": ranking}
+            )
+
+    recommend(1)
+    few_queries, few_page = warm_query_count(client, product.get_absolute_url())
+    recommend(6)
+    many_queries, many_page = warm_query_count(client, product.get_absolute_url())
+
+    assert "Recommended items" in few_page
+    assert all(other.title in many_page for other in others[:6])
+    assert few_queries == many_queries, (few_queries, many_queries)
+    assert many_queries <= PRODUCT_BUDGET, many_queries
