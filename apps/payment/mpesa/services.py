@@ -453,6 +453,9 @@ def _attempt_locked(*, outcome: SettleInput | None, **lookup) -> MpesaPaymentAtt
     attempts = (
         MpesaPaymentAttempt.objects.select_for_update(of=("self",))
         .select_related("order")
+        # Settling never reads the push's request and response: neither decoded from
+        # JSON here nor written back by the attempt's save() (which saves loaded fields).
+        .defer("request_body", "response_body")
         .annotate(mpesa_source_id=Subquery(mpesa_source))
         .filter(**lookup)
     )
