@@ -403,6 +403,19 @@ def emails_drained(name: str, fixtures: Path, limit: float = 300) -> float | Non
     return None
 
 
+def database_size(name: str) -> tuple[int, int]:
+    """Products and orders in the database as measured (a reused one holds earlier runs')."""
+    sql = "SELECT (SELECT COUNT(*) FROM catalogue_product), (SELECT COUNT(*) FROM order_order)"
+    out = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", f"shop_bench_{name}", "-tAc", sql],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    products, orders = out.strip().split("|")
+    return int(products), int(orders)
+
+
 def report(out, options, results, queries, rss, settled, medians, mail_lag) -> None:
     ceiling = results["ceiling"]["rps"]
     cpu = platform.processor() or platform.machine()
@@ -420,9 +433,10 @@ def report(out, options, results, queries, rss, settled, medians, mail_lag) -> N
         "gunicorn deploy/gunicorn.conf.py (gthread, 2 x cores + 1 workers, 4 threads), "
         "production settings, PostgreSQL + Redis on the same machine"
     )
+    products, orders = database_size("big")
     out(
-        f"data: {options.products} products, {options.orders} orders; wrk {options.seconds} s "
-        f"per endpoint, {options.connections} connections"
+        f"data: {products} products, {orders} orders (the bench's own pending orders "
+        f"included); wrk {options.seconds} s per endpoint, {options.connections} connections"
     )
     out("")
     out(
