@@ -43,7 +43,10 @@ def _text(data: dict, key: str, limit: int) -> str:
         return ""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise C2BParseError(f"{key} is not text")
-    return str(value).strip()[:limit]
+    text = str(value).strip()
+    if "\x00" in text:  # no Daraja field holds one, and PostgreSQL text cannot
+        raise C2BParseError(f"{key} holds a NUL character")
+    return text[:limit]
 
 
 def parse_c2b(body: bytes | str) -> C2BPayment:
@@ -53,6 +56,8 @@ def parse_c2b(body: bytes | str) -> C2BPayment:
         raise C2BParseError("body is not JSON") from exc
     if not isinstance(data, dict):
         raise C2BParseError("body is not a JSON object")
+    if "\\u0000" in json.dumps(data):  # kept as JSON, which PostgreSQL refuses with a NUL
+        raise C2BParseError("body holds a NUL character")
     trans_id = _text(data, "TransID", 32)
     if not re.fullmatch(r"[A-Za-z0-9]{6,32}", trans_id):
         raise C2BParseError("TransID is missing or malformed")

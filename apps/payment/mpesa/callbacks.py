@@ -39,7 +39,10 @@ def _text(value: Any) -> str:
         raise CallbackParseError(f"expected text, got {type(value).__name__}")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    text = str(value).strip()
+    if "\x00" in text:  # no Daraja field holds one, and PostgreSQL text cannot
+        raise CallbackParseError("NUL character in a text field")
+    return text
 
 
 def _decimal(value: Any) -> Decimal | None:

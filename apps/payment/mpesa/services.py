@@ -744,10 +744,12 @@ def _payment_event_covers_all_lines(event) -> None:
 
 
 def stk_callback_store(*, token: str, body: bytes, remote_addr: str | None) -> MpesaCallback:
-    """Keep the raw body before anything else can go wrong."""
+    """Keep the raw body before anything else can go wrong. Bytes that are not UTF-8 are
+    kept as U+FFFD; a NUL (which PostgreSQL text cannot hold) as the six characters of its
+    JSON escape, which the parser refuses as it would have refused the NUL."""
     return MpesaCallback.objects.create(
         token=callback_token_digest(token),
-        body=body.decode("utf-8", errors="replace"),
+        body=body.decode("utf-8", errors="replace").replace("\x00", "\\u0000"),
         remote_addr=remote_addr or None,
     )
 

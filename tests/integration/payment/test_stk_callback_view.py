@@ -204,3 +204,26 @@ def test_a_failure_callback_costs_fewer_queries(client, daraja, pending_order):
     with CaptureQueriesContext(connection) as queries:
         assert post(client, attempt.raw_token, failure_body(attempt)).status_code == 200
     assert len(queries) == FAILURE_CALLBACK_QUERIES
+
+
+NUL_BODIES = [
+    # A NUL byte in the raw body, and a NUL escaped in the JSON (a NUL in the parsed text).
+    b'{"Body": {"stkCallback": {"CheckoutRequestID": "CID", "ResultCode": 1032, '
+    b'"ResultDesc": "ok\x00"}}}',
+    b'{"Body": {"stkCallback": {"CheckoutRequestID": "CID", "ResultCode": 1032, '
+    b'"ResultDesc": "x\\u0000"}}}',
+]
+
+
+@pytest.mark.parametrize("body", NUL_BODIES)
+def test_a_callback_with_a_nul_character_is_kept_and_answered_not_500(client, attempt, body):
+    """PostgreSQL text cannot hold NUL: found by the fuzzer as a 500 on storing the body."""
+    body = body.replace(b"CID", attempt.checkout_request_id.encode())
+
+    response = post(client, attempt.raw_token, body)
+
+    assert response.status_code < 500
+    stored = MpesaCallback.objects.get()
+    assert "\x00" not in stored.body and "ResultDesc" in stored.body
+    attempt.refresh_from_db()
+    assert attempt.status == MpesaPaymentAttempt.Status.PENDING  # nothing settled from it
