@@ -12,43 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import Sum
 
+from apps.shop.kept_totals import FoldReport, fold, totals_kept
 from apps.shop.models import OrderCount, OrderLineCount
-
-# One statement per table, so exact without locks: it removes the rows it sees of every
-# status that has more than one and inserts their sums. Rows a concurrent writer has not
-# committed yet are not seen, so they stay as they are; a concurrent fold skips rows this
-# one removed.
-FOLD_ORDER_COUNTS_SQL = """
-WITH folded AS (
-    DELETE FROM {table}
-    WHERE status IN (SELECT status FROM {table} GROUP BY status HAVING COUNT(*) > 1)
-    RETURNING status, count, total_incl_tax
-), added AS (
-    INSERT INTO {table} (status, count, total_incl_tax)
-    SELECT status, SUM(count), SUM(total_incl_tax) FROM folded GROUP BY status
-    HAVING SUM(count) <> 0 OR SUM(total_incl_tax) <> 0
-    RETURNING 1
-)
-SELECT (SELECT COUNT(*) FROM folded), (SELECT COUNT(*) FROM added)
-"""
-FOLD_LINE_COUNTS_SQL = """
-WITH folded AS (
-    DELETE FROM {table} WHERE (SELECT COUNT(*) FROM {table}) > 1 RETURNING count
-), added AS (
-    INSERT INTO {table} (count) SELECT SUM(count) FROM folded HAVING SUM(count) <> 0
-    RETURNING 1
-)
-SELECT (SELECT COUNT(*) FROM folded), (SELECT COUNT(*) FROM added)
-"""
-
-
-@dataclass(frozen=True)
-class FoldReport:
-    rows_before: int
-    rows_after: int
 
 
 @dataclass(frozen=True)
@@ -60,7 +27,7 @@ class StatusTotal:
 
 def order_counts_kept() -> bool:
     """PostgreSQL keeps the order counts (triggers); SQLite counts the orders."""
-    return connection.vendor == "postgresql"
+    return totals_kept()
 
 
 def order_count(status: str | None = None) -> int | None:
@@ -96,15 +63,6 @@ def order_line_count() -> int | None:
 def order_counts_fold() -> FoldReport:
     """Fold the rows that share a status (and the line counts) into one; the figures
     stay the same."""
-    if not order_counts_kept():
-        return FoldReport(0, 0)
-    before = after = 0
-    with connection.cursor() as cursor:
-        for sql, model in (
-            (FOLD_ORDER_COUNTS_SQL, OrderCount),
-            (FOLD_LINE_COUNTS_SQL, OrderLineCount),
-        ):
-            cursor.execute(sql.format(table=model._meta.db_table))
-            removed, added = cursor.fetchone()
-            before, after = before + removed, after + added
-    return FoldReport(rows_before=before, rows_after=after)
+    return fold(OrderCount, key=("status",), sums=("count", "total_incl_tax")) + fold(
+        OrderLineCount, key=(), sums=("count",)
+    )
