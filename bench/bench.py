@@ -193,26 +193,28 @@ class Gunicorn:
         return server
 
     def __enter__(self) -> "Gunicorn":
-        self.process = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "deploy/gunicorn.conf.py"],
-            env=self.env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=open(Path(self.env.get("BENCH_LOG", VAR / "gunicorn.log")), "ab"),
-            start_new_session=True,
-        )
-        # The mail worker, below the web workers' priority as deploy/systemd runs it (its
-        # own cgroup with a low CPUWeight): here its own session, whose scheduler group
-        # (autogroup) gets the lowest weight. A plain nice would only rank it within the
-        # bench's own session, not against gunicorn and PostgreSQL.
-        self.mail_worker = subprocess.Popen(
-            ["nice", "-n", "19", PYTHON, "manage.py", "order_email_worker"],
-            env=self.env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=open(Path(self.env.get("BENCH_LOG", VAR / "gunicorn.log")), "ab"),
-            start_new_session=True,
-        )
+        # Both processes log to one file; each child holds its own copy of the handle.
+        with open(Path(self.env.get("BENCH_LOG", VAR / "gunicorn.log")), "ab") as log:
+            self.process = subprocess.Popen(
+                [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "deploy/gunicorn.conf.py"],
+                env=self.env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                start_new_session=True,
+            )
+            # The mail worker, below the web workers' priority as deploy/systemd runs it
+            # (its own cgroup with a low CPUWeight): here its own session, whose scheduler
+            # group (autogroup) gets the lowest weight. A plain nice would only rank it
+            # within the bench's own session, not against gunicorn and PostgreSQL.
+            self.mail_worker = subprocess.Popen(
+                ["nice", "-n", "19", PYTHON, "manage.py", "order_email_worker"],
+                env=self.env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                start_new_session=True,
+            )
         with contextlib.suppress(OSError):  # no autogroups on this kernel: nice alone
             Path(f"/proc/{self.mail_worker.pid}/autogroup").write_text("19")
         for _ in range(120):
