@@ -15,18 +15,16 @@ from collections.abc import Iterable
 from django.db.models import (
     Count,
     Exists,
-    IntegerField,
     OuterRef,
     Prefetch,
     QuerySet,
-    Subquery,
     prefetch_related_objects,
 )
-from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from oscar.core.loading import get_model
 
 from apps.shop import cache as shop_cache
+from apps.shop.queries import total_per_row
 
 Option = get_model("catalogue", "Option")
 Product = get_model("catalogue", "Product")
@@ -93,19 +91,15 @@ def product_detail_queryset() -> QuerySet:
     makes for them: prefetching them costs two. A parent's variants are read by
     ``with_variants`` once the product is known to be one.
     """
-    approved = (
-        ProductReview.objects.approved()
-        .filter(product=OuterRef("pk"))
-        .order_by()
-        .values("product")
-        .annotate(total=Count("pk"))
-        .values("total")
-    )
     return (
         _with_options_known(Product.objects.all())
         .prefetch_related("stockrecords", "images")
         # Fills Oscar's cached property of the same name.
-        .annotate(num_approved_reviews=Coalesce(Subquery(approved, output_field=IntegerField()), 0))
+        .annotate(
+            num_approved_reviews=total_per_row(
+                ProductReview.objects.approved(), "product", Count("pk")
+            )
+        )
     )
 
 

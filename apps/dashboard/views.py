@@ -4,13 +4,14 @@ keeps; the other dashboard views are Oscar's."""
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Avg, Count, OuterRef, Subquery, Sum
+from django.db.models import Avg, Count, Sum
 from django.utils.timezone import now
 from oscar.apps.dashboard.views import IndexView as OscarIndexView
 from oscar.core.compat import get_user_model
 from oscar.core.loading import get_model
 
 from apps.shop.order_counts import order_counts_kept, order_line_count, order_totals_by_status
+from apps.shop.queries import total_per_row
 
 Basket = get_model("basket", "Basket")
 ConditionalOffer = get_model("offer", "ConditionalOffer")
@@ -39,18 +40,11 @@ class IndexView(OscarIndexView):
         orders = Order.objects.all()
         customers = User.objects.filter(orders__isnull=False).distinct()
         baskets = Basket.objects.filter(status=Basket.OPEN)
-        # Each order's lines counted through the order_line index: a join would read
-        # the whole line table when the day's orders are many.
-        lines_per_order = (
-            Line.objects.filter(order=OuterRef("pk"))
-            .order_by()
-            .values("order")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
         last_day = (
             orders.filter(date_placed__gt=day_ago)
-            .annotate(line_count=Subquery(lines_per_order))
+            # Each order's lines counted through the order_line index: a join would read
+            # the whole line table when the day's orders are many.
+            .annotate(line_count=total_per_row(Line.objects.all(), "order", Count("pk")))
             .aggregate(
                 count=Count("pk"),
                 lines=Sum("line_count"),

@@ -13,11 +13,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, OuterRef, Sum
 from django.http import HttpRequest
 from django.utils.functional import cached_property, empty
 from oscar.core.loading import get_model
+
+from apps.shop.queries import total_per_row
 
 Basket = get_model("basket", "Basket")
 Line = get_model("basket", "Line")
@@ -27,28 +28,18 @@ User = get_user_model()
 DASHBOARD_PERMISSION = "partner.dashboard_access"
 
 
-def _per_user(queryset, user_field: str, total) -> Coalesce:
-    """``total`` (an aggregate) over the rows of ``queryset`` that belong to the outer
-    user, as a subquery; 0 when there are none."""
-    grouped = queryset.filter(**{user_field: OuterRef("pk")}).order_by().values(user_field)
-    return Coalesce(
-        Subquery(grouped.annotate(total=total).values("total"), output_field=IntegerField()),
-        0,
-    )
-
-
 def _facts_query(user_pk: int):
     own = OuterRef("pk")
     return User._default_manager.filter(pk=user_pk).annotate(
-        unread_notifications=_per_user(
+        unread_notifications=total_per_row(
             Notification.objects.filter(date_read=None), "recipient", Count("pk")
         ),
         # ModelBackend (the only backends configured) grants a permission only through
         # the user's own permissions or their groups: with neither, the answer is no.
         may_hold_permissions=Exists(User.user_permissions.through.objects.filter(user=own))
         | Exists(User.groups.through.objects.filter(user=own)),
-        open_baskets=_per_user(Basket.open.all(), "owner", Count("pk")),
-        basket_items=_per_user(
+        open_baskets=total_per_row(Basket.open.all(), "owner", Count("pk")),
+        basket_items=total_per_row(
             Line.objects.filter(basket__status=Basket.OPEN), "basket__owner", Sum("quantity")
         ),
     )
