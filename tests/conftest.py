@@ -3,12 +3,16 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Each test starts with an empty cache (thumbnails, tokens, throttles)."""
+    """Each test starts with an empty cache (thumbnails, tokens, throttles, pages)."""
     from django.core.cache import cache
 
+    from apps.shop.page_cache import local_pages
+
     cache.clear()
+    local_pages.clear()
     yield
     cache.clear()
+    local_pages.clear()
 
 
 @pytest.fixture

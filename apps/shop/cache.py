@@ -7,6 +7,9 @@ production) until staff change the catalogue. Every change that can alter one of
 fragment keys carry it, so stale fragments are never read again and simply expire,
 instead of being hunted down key by key.
 
+With Redis, each process learns of bumps by subscription (``apps.shop.version_watch``)
+and knows the current version without a round trip per request.
+
 Cached HTML must not carry one shopper's CSRF token to another: fragments are rendered
 with a placeholder in its place, swapped for the current request's token on the way out.
 """
@@ -26,8 +29,17 @@ CATALOGUE_VERSION_KEY = "shop:catalogue-version"
 CSRF_PLACEHOLDER = "shop-csrf-placeholder-7c1e9d"
 
 
-def catalogue_version() -> int:
-    """The current catalogue version: one cache read per call."""
+def _watch():
+    """The process's subscription to version bumps (apps/shop/version_watch.py), with Redis
+    and ``SHOP_CATALOGUE_VERSION_RECHECK_SECONDS`` above 0; else None."""
+    recheck = settings.SHOP_CATALOGUE_VERSION_RECHECK_SECONDS
+    version_watch = getattr(cache, "version_watch", None)
+    if not recheck or version_watch is None:
+        return None
+    return version_watch(CATALOGUE_VERSION_KEY, recheck)
+
+
+def _read_version() -> int:
     version = cache.get(CATALOGUE_VERSION_KEY)
     if version is None:
         # A new cache (or an evicted key): start from the clock, so fragments stored
@@ -37,7 +49,35 @@ def catalogue_version() -> int:
     return int(version)
 
 
+def versions_watched() -> bool:
+    """Whether this process learns of catalogue changes without reading the version."""
+    return _watch() is not None
+
+
+def known_catalogue_version() -> int | None:
+    """The current catalogue version if this process knows it without a round trip to
+    Redis (its subscription to bumps is working and recently checked); else None."""
+    watch = _watch()
+    return None if watch is None else watch.known()[0]
+
+
+def catalogue_version() -> int:
+    """The current catalogue version: known to the process, or one cache read."""
+    watch = _watch()
+    if watch is None:
+        return _read_version()
+    version, generation = watch.known()
+    if version is None:
+        version = _read_version()
+        watch.checked(version, generation)
+    return version
+
+
 def _bump() -> None:
+    watch = _watch()
+    if watch is not None:
+        watch.bump(start=time.time_ns())  # and every process hears of it
+        return
     try:
         cache.incr(CATALOGUE_VERSION_KEY)
     except ValueError:  # no version yet: the next read starts a new one
@@ -72,9 +112,16 @@ def get_with_catalogue_version(request: object, key: str) -> tuple[int, object |
     """The current catalogue version and what the cache holds under ``key``, in one cache
     call (with Redis, one round trip instead of two); the version is kept for the request
     like ``request_catalogue_version`` keeps it."""
-    found = cache.get_many([CATALOGUE_VERSION_KEY, key])
+    watch = _watch()
+    version, generation = (None, 0) if watch is None else watch.known()
+    if version is not None:
+        found = {CATALOGUE_VERSION_KEY: version, key: cache.get(key)}
+    else:
+        found = cache.get_many([CATALOGUE_VERSION_KEY, key])
     version = found.get(CATALOGUE_VERSION_KEY)
-    version = catalogue_version() if version is None else int(version)
+    version = _read_version() if version is None else int(version)
+    if watch is not None:
+        watch.checked(version, generation)
     request._shop_catalogue_version = version
     return version, found.get(key)
 

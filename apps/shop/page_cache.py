@@ -5,10 +5,14 @@ shopper except for a few small "holes": the CSRF token in their forms, the baske
 in the navigation bar and, on a product page, the products this shopper viewed before.
 Such a page is rendered once with placeholders in those holes, kept in the default
 cache (Redis in production) with the catalogue version it was made for
-(``apps.shop.cache``), and each request fills the holes for its own shopper. A shopper
-with no basket and no viewing history gets the page without a single database query;
-any catalogue change (product, price, stock, image, category, range) makes every cached
-page stale at once.
+(``apps.shop.cache``), cut at the holes, and each request fills the holes for its own
+shopper. A shopper with no basket and no viewing history gets the page without a single
+database query; any catalogue change (product, price, stock, image, category, range)
+makes every cached page stale at once.
+
+With Redis, each worker also keeps the pages it served lately (``LocalPages``) and, as
+it learns of catalogue changes by subscription (``apps.shop.version_watch``), serves
+them again without a trip to Redis at all.
 
 Not cached, rendered as usual: signed-in shoppers and staff (their pages show their
 account, wishlists and staff links), requests with flash messages waiting to be shown,
@@ -18,20 +22,25 @@ than a page number or a known sort order (so made-up URLs cannot fill the cache)
 
 import hashlib
 import logging
+import re
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from oscar.core.loading import get_class
 
 from apps.catalogue.selectors import browsable_products_in_order
 from apps.shop import cache as shop_cache
+from apps.shop import csrf
 
 logger = logging.getLogger(__name__)
 
@@ -89,17 +98,107 @@ def page_key(request: HttpRequest) -> str:
     """Where the page of this URL is kept (with the catalogue version it was made for)."""
     path = request.get_full_path()
     digest = hashlib.sha256(path.encode()).hexdigest()[:32]
-    return f"shop:page:{get_language() or ''}:{digest}"
+    # "v2": pages kept as ``Page``; workers of an earlier release, still finishing their
+    # requests during a restart, never read this form (nor this release theirs).
+    return f"shop:page:v2:{get_language() or ''}:{digest}"
 
 
-def cached_page(request: HttpRequest, key: str) -> tuple[str, int | None] | None:
-    """The page kept under ``key`` if it was made for the current catalogue version. The
-    version is kept for the request, so a page rendered after a miss stores and reads its
-    fragments under the same one."""
-    version, cached = shop_cache.get_with_catalogue_version(request, key)
-    if cached is None or cached[0] != version:
-        return None
-    return cached[1], cached[2]
+class Page(NamedTuple):
+    """A cached page: its bytes cut at the holes, so that filling them is one join."""
+
+    version: int  # the catalogue version it was made for
+    expires_at: float  # time.time(); the cache's own timeout, kept by local copies too
+    segments: tuple[bytes, ...]  # one more than holes
+    holes: tuple[str, ...]  # the placeholder between segments[i] and segments[i + 1]
+    product_id: int | None  # the product page's product
+
+    @property
+    def size(self) -> int:
+        return sum(map(len, self.segments))
+
+
+_PLACEHOLDERS = (shop_cache.CSRF_PLACEHOLDER, BASKET_COUNT_PLACEHOLDER, RECENTLY_VIEWED_PLACEHOLDER)
+_HOLES = re.compile("({})".format("|".join(map(re.escape, _PLACEHOLDERS))))
+
+
+def make_page(html: str, charset: str, version: int, product_id: int | None) -> Page:
+    pieces = _HOLES.split(html)
+    return Page(
+        version=version,
+        expires_at=time.time() + settings.SHOP_PAGE_CACHE_SECONDS,
+        segments=tuple(piece.encode(charset) for piece in pieces[0::2]),
+        holes=tuple(pieces[1::2]),
+        product_id=product_id,
+    )
+
+
+class LocalPages:
+    """The pages this process served lately, up to ``SHOP_PAGE_CACHE_LOCAL_MB``: a page
+    served again costs no trip to the cache. Each is used only for the catalogue version
+    it was made for and until the cache's own copy expires."""
+
+    def __init__(self) -> None:
+        self._pages: OrderedDict[str, Page] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str, version: int) -> Page | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is None:
+                return None
+            if page.version != version or page.expires_at <= time.time():
+                self._remove(key)
+                return None
+            self._pages.move_to_end(key)
+            return page
+
+    def put(self, key: str, page: Page) -> None:
+        limit = settings.SHOP_PAGE_CACHE_LOCAL_MB * 1024 * 1024
+        if page.size > limit:
+            return
+        with self._lock:
+            self._remove(key)
+            self._pages[key] = page
+            self._bytes += page.size
+            while self._bytes > limit:
+                self._remove(next(iter(self._pages)))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+            self._bytes = 0
+
+    def _remove(self, key: str) -> None:
+        page = self._pages.pop(key, None)
+        if page is not None:
+            self._bytes -= page.size
+
+
+local_pages = LocalPages()
+
+
+def cached_page(request: HttpRequest, key: str) -> Page | None:
+    """The page kept under ``key`` if it was made for the current catalogue version: from
+    this process's own copies when it knows the version without asking the cache, else
+    from the cache. The version is kept for the request, so a page rendered after a miss
+    stores and reads its fragments under the same one."""
+    version = shop_cache.known_catalogue_version()
+    if version is None:  # one round trip for the version and the page
+        version, page = shop_cache.get_with_catalogue_version(request, key)
+        return page if _current(page, version) else None
+    request._shop_catalogue_version = version
+    page = local_pages.get(key, version)
+    if page is None:
+        page = cache.get(key)
+        if not _current(page, version):
+            return None
+        local_pages.put(key, page)
+    return page
+
+
+def _current(page: object, version: int) -> bool:
+    return isinstance(page, Page) and page.version == version and page.expires_at > time.time()
 
 
 def basket_count(request: HttpRequest) -> int:
@@ -122,17 +221,25 @@ def recently_viewed_html(request: HttpRequest, current_product_id: int | None) -
     return render_to_string(RECENTLY_VIEWED_TEMPLATE, {"products": products}, request=request)
 
 
-def fill_holes(html: str, request: HttpRequest, current_product_id: int | None = None) -> str:
-    """The cached ``html`` as this request's shopper must see it."""
+def filled(page: Page, request: HttpRequest) -> bytes:
+    """The cached ``page`` as this request's shopper must see it."""
     request.shop_page_holes = None  # what is rendered from here on is this shopper's
-    html = shop_cache.with_csrf_token(html, get_token(request))
-    if BASKET_COUNT_PLACEHOLDER in html:
-        html = html.replace(BASKET_COUNT_PLACEHOLDER, str(basket_count(request)))
-    if RECENTLY_VIEWED_PLACEHOLDER in html:
-        html = html.replace(
-            RECENTLY_VIEWED_PLACEHOLDER, recently_viewed_html(request, current_product_id)
-        )
-    return html
+    values: dict[str, bytes] = {}
+    out = [page.segments[0]]
+    for hole, segment in zip(page.holes, page.segments[1:], strict=True):
+        value = values.get(hole)
+        if value is None:
+            value = values[hole] = _hole_value(hole, request, page.product_id).encode()
+        out += (value, segment)
+    return b"".join(out)
+
+
+def _hole_value(hole: str, request: HttpRequest, product_id: int | None) -> str:
+    if hole == shop_cache.CSRF_PLACEHOLDER:
+        return csrf.get_token(request)  # one token for every form of the page
+    if hole == BASKET_COUNT_PLACEHOLDER:
+        return str(basket_count(request))
+    return recently_viewed_html(request, product_id)
 
 
 class AnonymousPageCacheMixin:
@@ -152,12 +259,11 @@ class AnonymousPageCacheMixin:
             return response
 
         key = page_key(request)
-        cached = cached_page(request, key)
-        if cached is not None:
-            html, product_id = cached
-            response = HttpResponse(fill_holes(html, request, product_id))
+        page = cached_page(request, key)
+        if page is not None:
+            response = HttpResponse(filled(page, request))
             response[STATUS_HEADER] = "hit"
-            self.page_cache_viewed(request, response, product_id)
+            self.page_cache_viewed(request, response, page.product_id)
             return response
 
         request.shop_page_holes = PageHoles()
@@ -179,11 +285,16 @@ class AnonymousPageCacheMixin:
 
     def _store_and_fill(self, request: HttpRequest, key: str) -> Callable:
         def callback(response: HttpResponse) -> None:
-            html = response.content.decode(response.charset)
-            product_id = self.page_cache_current_product_id
-            version = shop_cache.request_catalogue_version(request)
-            cache.set(key, (version, html, product_id), settings.SHOP_PAGE_CACHE_SECONDS)
-            response.content = fill_holes(html, request, product_id)
+            page = make_page(
+                response.content.decode(response.charset),
+                response.charset,
+                shop_cache.request_catalogue_version(request),
+                self.page_cache_current_product_id,
+            )
+            cache.set(key, page, settings.SHOP_PAGE_CACHE_SECONDS)
+            if shop_cache.versions_watched():  # else every view reads the cache anyway
+                local_pages.put(key, page)
+            response.content = filled(page, request)
 
         return callback
 

@@ -5,11 +5,16 @@ connections come from a shared pool, but building the client (its table of respo
 callbacks) was a fifth of a listing page's CPU time with a card fragment per product.
 A ``redis.Redis`` is safe to share between threads (each command borrows a connection
 from the pool), so one per pool is enough.
+
+The backend also gives each process one ``VersionWatch`` per version key (the catalogue
+version): the number known without a round trip, kept current by subscription.
 """
 
 import threading
 
 from django.core.cache.backends import redis as django_redis
+
+from apps.shop.version_watch import VersionWatch
 
 
 class RedisCacheClient(django_redis.RedisCacheClient):
@@ -31,3 +36,26 @@ class RedisCache(django_redis.RedisCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+    def version_watch(self, key: str, recheck_seconds: float) -> VersionWatch:
+        """The process's watch on the number kept under ``key`` (apps/shop/version_watch.py)."""
+        return version_watch(self, key, recheck_seconds)
+
+
+# One watch per Redis server and key in a process, shared by its threads (each thread has
+# its own cache backend object).
+_watches: dict[tuple, VersionWatch] = {}
+_watches_lock = threading.Lock()
+
+
+def version_watch(backend: "RedisCache", key: str, recheck_seconds: float) -> VersionWatch:
+    full_key = backend.make_and_validate_key(key)
+    ident = (tuple(backend._servers), full_key)
+    watch = _watches.get(ident)
+    if watch is None:
+        with _watches_lock:
+            watch = _watches.get(ident)
+            if watch is None:
+                client = backend._cache.get_client(full_key, write=True)
+                watch = _watches[ident] = VersionWatch(client, full_key, recheck_seconds)
+    return watch

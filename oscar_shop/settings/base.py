@@ -148,6 +148,15 @@ SHOP_FRAGMENT_CACHE_SECONDS = env.int("SHOP_FRAGMENT_CACHE_SECONDS", default=60 
 # signed in are cached this long at most, stale at once on any catalogue change
 # (apps/shop/page_cache.py). 0 turns the page cache off.
 SHOP_PAGE_CACHE_SECONDS = env.int("SHOP_PAGE_CACHE_SECONDS", default=60 * 60)
+# Each worker also keeps the cached pages it served lately, up to this many megabytes, so
+# a page served again costs no trip to Redis (checked against the catalogue version).
+SHOP_PAGE_CACHE_LOCAL_MB = env.int("SHOP_PAGE_CACHE_LOCAL_MB", default=16)
+# With Redis, each worker learns of catalogue changes as they are made (a subscription,
+# apps/shop/version_watch.py) and reads the catalogue version itself at most this often,
+# in case the subscription silently stopped; 0: read it on every request instead.
+SHOP_CATALOGUE_VERSION_RECHECK_SECONDS = env.float(
+    "SHOP_CATALOGUE_VERSION_RECHECK_SECONDS", default=1.0
+)
 # Product view counts (Oscar's reports) are written in batches at most this often per
 # process, instead of a database write on every product page view.
 SHOP_VIEW_COUNT_FLUSH_SECONDS = env.int("SHOP_VIEW_COUNT_FLUSH_SECONDS", default=30)

@@ -3,7 +3,9 @@ each with their own CSRF token, basket count and viewing history, and a catalogu
 shows on the very next view (apps/shop/page_cache.py)."""
 
 import json
+import os
 import re
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -26,10 +28,25 @@ CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 BASKET_COUNT = re.compile(r"data-basket-count>(\d+)</span>")
 
 
-@pytest.fixture
-def shop(catalogue: Catalogue) -> Catalogue:
+@pytest.fixture(params=["local memory", "redis"])
+def shop(request, catalogue: Catalogue, settings) -> Catalogue:
+    """The shop with the embedded run's cache, and with Redis as in production: there each
+    process keeps its own copies of pages and learns of catalogue changes by subscription."""
+    if request.param == "redis":
+        use_redis_cache(settings)
     catalogue.add_products(4)
     return catalogue
+
+
+def use_redis_cache(settings) -> None:
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "apps.shop.redis_cache.RedisCache",
+            "LOCATION": os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15",
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
+    }
+    page_cache.local_pages.clear()
 
 
 def pages(shop: Catalogue) -> list[str]:
@@ -213,3 +230,34 @@ def test_an_approved_review_shows_on_the_cached_product_page_at_once(shop):
     )
 
     assert "Inapika haraka" in get(Client(), product.url).content.decode()
+
+
+def test_a_returning_shopper_keeps_their_csrf_cookie_and_their_cached_page_token_works(shop):
+    category = shop.category.get_absolute_url()
+    get(Client(), "/catalogue/")
+    get(Client(), category)
+    shopper = Client(enforce_csrf_checks=True)
+    first = get(shopper, category)  # a cached page too: it gives the shopper their cookie
+    assert first[page_cache.STATUS_HEADER] == "hit"
+    cookie = first.cookies["csrftoken"].value
+
+    response = get(shopper, "/catalogue/")
+    assert response[page_cache.STATUS_HEADER] == "hit"
+    assert shopper.cookies["csrftoken"].value == cookie
+    token = CSRF_INPUT.search(response.content.decode()).group(1)
+    assert token != CSRF_INPUT.search(first.content.decode()).group(1)  # masked afresh
+
+    added = shopper.post(
+        f"/basket/add/{shop.products[0].pk}/", {"csrfmiddlewaretoken": token, "quantity": 1}
+    )
+    assert added.status_code == 302
+
+
+def test_a_forged_add_to_basket_without_the_pages_token_is_refused(shop):
+    get(Client(), "/catalogue/")
+    shopper = Client(enforce_csrf_checks=True)
+    get(shopper, "/catalogue/")
+
+    forged = shopper.post(f"/basket/add/{shop.products[0].pk}/", {"quantity": 1})
+
+    assert forged.status_code == 403
