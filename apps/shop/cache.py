@@ -113,11 +113,8 @@ def get_with_catalogue_version(request: object, key: str) -> tuple[int, object |
     call (with Redis, one round trip instead of two); the version is kept for the request
     like ``request_catalogue_version`` keeps it."""
     watch = _watch()
-    version, generation = (None, 0) if watch is None else watch.known()
-    if version is not None:
-        found = {CATALOGUE_VERSION_KEY: version, key: cache.get(key)}
-    else:
-        found = cache.get_many([CATALOGUE_VERSION_KEY, key])
+    generation = 0 if watch is None else watch.known()[1]  # before the read
+    found = cache.get_many([CATALOGUE_VERSION_KEY, key])
     version = found.get(CATALOGUE_VERSION_KEY)
     version = _read_version() if version is None else int(version)
     if watch is not None:
