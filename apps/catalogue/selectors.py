@@ -81,6 +81,26 @@ def ready_as_cards(products: list, *, request: HttpRequest) -> list:
     return [pods.get(product.pk, product) for product in products]
 
 
+def with_result_products(results: list, *, request: HttpRequest) -> list:
+    """Search results (a listing page's) with their products set, read in bulk: those
+    whose card is in the cache with their class only (one query), the others with what a
+    card reads (four). Results whose product is gone or no longer browsable are left out,
+    as haystack's ``load_all`` leaves them out."""
+    pks = [int(result.pk) for result in results]
+    cached = shop_cache.prefetch_fragments(request, "card", pks)
+    products = {}
+    if missing := [pk for pk in pks if pk not in cached]:
+        products.update(product_pods_queryset().in_bulk(missing))
+    if kept := [pk for pk in pks if pk in cached]:
+        products.update(Product.objects.browsable().select_related("product_class").in_bulk(kept))
+    found = []
+    for result, pk in zip(results, pks, strict=True):
+        if pk in products:
+            result.object = products[pk]
+            found.append(result)
+    return found
+
+
 def product_detail_queryset() -> QuerySet:
     """Products as the product page reads them: the stock records and images a pod reads,
     and the number of approved reviews (three places on the page).

@@ -1,4 +1,4 @@
-"""The product index, with a read queryset that renders a page of product pods in bulk.
+"""The product index, whose read queryset reads a product with what its pod reads.
 
 Only this module's ``ProductIndex`` may be visible to haystack's index discovery, so
 Oscar's module is imported as a module, not its class by name.
@@ -12,5 +12,6 @@ from apps.catalogue.selectors import product_pods_queryset
 
 class ProductIndex(oscar_search_indexes.ProductIndex):
     def read_queryset(self, using: str | None = None) -> QuerySet:
-        """What ``load_all`` (see ``apps.search.facets``) reads a page of results with."""
+        """What haystack reads a result's product with, if anything asks a result for it
+        before the listing views set it (``apps.catalogue.selectors.with_result_products``)."""
         return product_pods_queryset()

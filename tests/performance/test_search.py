@@ -61,3 +61,20 @@ def test_a_product_saved_after_indexing_is_found_without_rebuilding(catalogue, c
     page = client.get("/search/", {"q": "chupa"}).content.decode()
 
     assert product.get_absolute_url() in page
+
+
+def test_a_product_hidden_since_indexing_is_left_out_of_listings(catalogue, client, settings):
+    """The index can lag behind the database (an update without signals, a bulk import):
+    listings show only products still browsable, whether or not their cards are cached."""
+    settings.SHOP_PAGE_CACHE_SECONDS = 0  # the listing itself, as a signed-in shopper gets it
+    shown, hidden = catalogue.add_products(2, title="Sufuria {number}")
+    for url in ("/catalogue/", "/search/?q=sufuria"):
+        assert len(POD.findall(client.get(url).content.decode())) == 2  # cards cached
+
+    type(hidden).objects.filter(pk=hidden.pk).update(is_public=False)  # no signal, no reindex
+
+    for url in ("/catalogue/", "/search/?q=sufuria"):
+        page = client.get(url).content.decode()
+        assert len(POD.findall(page)) == 1, url
+        assert shown.get_absolute_url() in page
+        assert hidden.get_absolute_url() not in page

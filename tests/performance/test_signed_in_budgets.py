@@ -34,10 +34,10 @@ WishList = get_model("wishlists", "WishList")
 # production, not by the page (apps/catalogue/view_counts.py).
 #: session, user, the navigation's facts (unread notifications, dashboard link, basket count)
 HOME_BUDGET = 3
-#: session, user, 4 for the products (with stock records, images, variants), navigation
-LISTING_BUDGET = 7
+#: session, user, the products (their cards cached: rows and classes only), navigation
+LISTING_BUDGET = 4
 #: the listing's, plus the category and its subtree's ids for the search
-CATEGORY_BUDGET = 9
+CATEGORY_BUDGET = 6
 #: session, user, the product (with the shopper's stock alert and its number of reviews),
 #: its stock records, its images, navigation, the breadcrumb's category, may the shopper
 #: write a review, their wish lists (each knowing whether it holds the product), attribute
