@@ -42,7 +42,8 @@ local value = redis.call('GET', KEYS[1])
 redis.call('PUBLISH', ARGV[1], value)
 return value
 """
-RESUBSCRIBE_AFTER_SECONDS = 1.0
+RESUBSCRIBE_AFTER_SECONDS = 1.0  # doubled after each failure in a row, up to:
+RESUBSCRIBE_AFTER_SECONDS_AT_MOST = 60.0
 SUBSCRIBE_TIMEOUT_SECONDS = 2.0
 
 
@@ -62,6 +63,7 @@ class VersionWatch:
         self._value: int | None = None
         self._checked_at = float("-inf")
         self._retry_at = float("-inf")
+        self._failures = 0  # subscriptions refused or lost in a row
         #: Counts messages and (re)subscriptions: a read from Redis made across a change
         #: of it is not taken.
         self.generation = 0
@@ -136,18 +138,25 @@ class VersionWatch:
             else:
                 raise redis.TimeoutError("no confirmation")
         except (redis.RedisError, OSError) as error:
-            logger.warning("Cannot subscribe to the catalogue version (%s)", error)
-            self._retry_at = now + RESUBSCRIBE_AFTER_SECONDS
+            # Said once per run of failures (a Redis refusing SUBSCRIBE refuses it always).
+            log = logger.warning if self._failures == 0 else logger.debug
+            log("Cannot subscribe to the catalogue version (%s); reading Redis", error)
+            self._failed()
             pubsub.close()
             return False
-        self._pubsub, self._value = pubsub, None
+        self._pubsub, self._value, self._failures = pubsub, None, 0
         self.generation += 1
         return True
+
+    def _failed(self) -> None:
+        delay = RESUBSCRIBE_AFTER_SECONDS * 2**self._failures
+        self._retry_at = time.monotonic() + min(delay, RESUBSCRIBE_AFTER_SECONDS_AT_MOST)
+        self._failures += 1
 
     def _drop(self) -> None:
         pubsub, self._pubsub, self._value = self._pubsub, None, None
         self.generation += 1
-        self._retry_at = time.monotonic() + RESUBSCRIBE_AFTER_SECONDS
+        self._failed()
         if pubsub is not None:
             try:
                 pubsub.close()

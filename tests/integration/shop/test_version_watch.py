@@ -3,6 +3,7 @@ one: bumps arrive by subscription, anything doubtful is read again (apps/shop/ve
 Against the real Redis (TEST_REDIS_URL; CI starts it); bumps from other processes are made
 by real other processes."""
 
+import logging
 import os
 import subprocess
 import sys
@@ -195,3 +196,38 @@ def test_a_forked_worker_does_not_use_the_parents_subscription(key):
     assert child_subscribed == "True"  # with its own subscription
     bumped = bump_in_another_process(key)
     assert watch.known()[0] == bumped  # the parent's subscription still works
+
+
+def test_a_redis_refusing_subscriptions_is_read_instead_and_asked_less_and_less(
+    key, caplog, monkeypatch
+):
+    """A managed Redis may forbid SUBSCRIBE: the version is then read on every request, the
+    refusal is logged once, and the subscription is tried again less and less often."""
+    admin = redis.Redis.from_url(REDIS_URL)
+    user = f"test-nosub-{uuid.uuid4().hex[:8]}"
+    admin.acl_setuser(
+        user,
+        enabled=True,
+        nopass=True,
+        keys=["*"],
+        channels=["*"],
+        categories=["+@all"],
+        commands=["-subscribe"],
+    )
+    clock = [1000.0]
+    monkeypatch.setattr("apps.shop.version_watch.time.monotonic", lambda: clock[0])
+    try:
+        admin.set(key, START)
+        watch = new_watch(key, url=REDIS_URL.replace("redis://", f"redis://{user}@"))
+        with caplog.at_level(logging.DEBUG, logger="apps.shop.version_watch"):
+            for _ in range(16):  # a request a second for 16 seconds
+                assert read_and_check(watch) == START
+                assert watch.known()[0] is None
+                clock[0] += 1.0
+    finally:
+        admin.acl_deluser(user)
+
+    tries = [r for r in caplog.records if "Cannot subscribe" in r.getMessage()]
+    # Tried at 0, 1, 3, 7 and 15 s, not every second; said once.
+    assert [r.levelno for r in tries] == [logging.WARNING] + [logging.DEBUG] * 4
+    assert "no permissions" in tries[0].getMessage()
