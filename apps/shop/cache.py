@@ -54,11 +54,15 @@ def versions_watched() -> bool:
     return _watch() is not None
 
 
-def known_catalogue_version() -> int | None:
+def known_catalogue_version(request: object) -> int | None:
     """The current catalogue version if this process knows it without a round trip to
-    Redis (its subscription to bumps is working and recently checked); else None."""
+    Redis (its subscription to bumps is working and recently checked), kept for the
+    request like ``request_catalogue_version`` keeps it; else None."""
     watch = _watch()
-    return None if watch is None else watch.known()[0]
+    version = None if watch is None else watch.known()[0]
+    if version is not None:
+        request._shop_catalogue_version = version
+    return version
 
 
 def catalogue_version() -> int:

@@ -147,7 +147,7 @@ class LocalPages:
             page = self._pages.get(key)
             if page is None:
                 return None
-            if page.version != version or page.expires_at <= time.time():
+            if not _current(page, version):
                 self._remove(key)
                 return None
             self._pages.move_to_end(key)
@@ -183,11 +183,10 @@ def cached_page(request: HttpRequest, key: str) -> Page | None:
     this process's own copies when it knows the version without asking the cache, else
     from the cache. The version is kept for the request, so a page rendered after a miss
     stores and reads its fragments under the same one."""
-    version = shop_cache.known_catalogue_version()
+    version = shop_cache.known_catalogue_version(request)
     if version is None:  # one round trip for the version and the page
         version, page = shop_cache.get_with_catalogue_version(request, key)
         return page if _current(page, version) else None
-    request._shop_catalogue_version = version
     page = local_pages.get(key, version)
     if page is None:
         page = cache.get(key)

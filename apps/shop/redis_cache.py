@@ -38,24 +38,20 @@ class RedisCache(django_redis.RedisCache):
         self._class = RedisCacheClient
 
     def version_watch(self, key: str, recheck_seconds: float) -> VersionWatch:
-        """The process's watch on the number kept under ``key`` (apps/shop/version_watch.py)."""
-        return version_watch(self, key, recheck_seconds)
+        """The process's watch on the number kept under ``key`` (apps/shop/version_watch.py):
+        one per Redis server and key, shared by the process's threads (each thread has its
+        own cache backend object)."""
+        full_key = self.make_and_validate_key(key)
+        ident = (tuple(self._servers), full_key)
+        watch = _watches.get(ident)
+        if watch is None:
+            with _watches_lock:
+                watch = _watches.get(ident)
+                if watch is None:
+                    client = self._cache.get_client(full_key, write=True)
+                    watch = _watches[ident] = VersionWatch(client, full_key, recheck_seconds)
+        return watch
 
 
-# One watch per Redis server and key in a process, shared by its threads (each thread has
-# its own cache backend object).
 _watches: dict[tuple, VersionWatch] = {}
 _watches_lock = threading.Lock()
-
-
-def version_watch(backend: "RedisCache", key: str, recheck_seconds: float) -> VersionWatch:
-    full_key = backend.make_and_validate_key(key)
-    ident = (tuple(backend._servers), full_key)
-    watch = _watches.get(ident)
-    if watch is None:
-        with _watches_lock:
-            watch = _watches.get(ident)
-            if watch is None:
-                client = backend._cache.get_client(full_key, write=True)
-                watch = _watches[ident] = VersionWatch(client, full_key, recheck_seconds)
-    return watch

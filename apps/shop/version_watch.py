@@ -95,10 +95,6 @@ class VersionWatch:
         self.checked(value, generation)
         return value
 
-    def close(self) -> None:
-        with self._lock:
-            self._drop()
-
     def _drain(self) -> bool:
         """Apply what the subscription has received; False without a working one."""
         if self._pid != os.getpid():  # a forked worker: the parent's socket is not ours

@@ -3,9 +3,6 @@ single trip to Redis, and a catalogue change made by any other worker shows on i
 next view (apps/shop/page_cache.py, apps/shop/version_watch.py)."""
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import redis
@@ -15,11 +12,11 @@ from oscar.core.loading import get_model
 
 from apps.shop import cache as shop_cache
 from apps.shop import page_cache
+from tests.integration.shop.test_version_watch import bump_in_another_process
 from tests.performance.conftest import Catalogue
 from tests.performance.test_page_cache import use_redis_cache
 
 Product = get_model("catalogue", "Product")
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -54,14 +51,7 @@ def bump_in_another_worker() -> None:
     another process, and this one can only learn of it through Redis."""
     backend = cache._cache.get_client()  # the same Redis server and database
     url = "redis://{host}:{port}/{db}".format(**backend.connection_pool.connection_kwargs)
-    code = (
-        "import sys, time, redis\n"
-        "from apps.shop.version_watch import VersionWatch\n"
-        "watch = VersionWatch(redis.Redis.from_url(sys.argv[1]), sys.argv[2], 60)\n"
-        "watch.bump(start=time.time_ns())\n"
-    )
-    key = cache.make_and_validate_key(shop_cache.CATALOGUE_VERSION_KEY)
-    subprocess.run([sys.executable, "-c", code, url, key], cwd=ROOT, check=True)
+    bump_in_another_process(cache.make_and_validate_key(shop_cache.CATALOGUE_VERSION_KEY), url)
 
 
 def test_a_page_served_again_costs_no_trip_to_redis(shop, redis_commands):
