@@ -62,7 +62,7 @@ def browsable_products_in_order(product_ids: Iterable, *, limit: int) -> list:
     ids = [pk for pk in product_ids if isinstance(pk, int)]
     if not ids:
         return []
-    by_id = Product.objects.browsable().select_related("product_class").in_bulk(ids)
+    by_id = _browsable_with_class().in_bulk(ids)
     return [by_id[pk] for pk in dict.fromkeys(ids) if pk in by_id][:limit]
 
 
@@ -73,11 +73,9 @@ def ready_as_cards(products: list, *, request: HttpRequest) -> list:
     reads nothing more. The others are read again with the relations a card reads, in
     four queries, only when some card has to be rendered.
     """
-    cached = shop_cache.prefetch_fragments(request, "card", [product.pk for product in products])
-    missing = [product.pk for product in products if product.pk not in cached]
-    if not missing:
+    _cached, pods = _uncached_cards_as_pods([product.pk for product in products], request)
+    if not pods:
         return products
-    pods = product_pods_queryset().in_bulk(missing)
     return [pods.get(product.pk, product) for product in products]
 
 
@@ -87,18 +85,29 @@ def with_result_products(results: list, *, request: HttpRequest) -> list:
     card reads (four). Results whose product is gone or no longer browsable are left out,
     as haystack's ``load_all`` leaves them out."""
     pks = [int(result.pk) for result in results]
-    cached = shop_cache.prefetch_fragments(request, "card", pks)
-    products = {}
-    if missing := [pk for pk in pks if pk not in cached]:
-        products.update(product_pods_queryset().in_bulk(missing))
+    cached, products = _uncached_cards_as_pods(pks, request)
     if kept := [pk for pk in pks if pk in cached]:
-        products.update(Product.objects.browsable().select_related("product_class").in_bulk(kept))
+        products.update(_browsable_with_class().in_bulk(kept))
     found = []
     for result, pk in zip(results, pks, strict=True):
         if pk in products:
             result.object = products[pk]
             found.append(result)
     return found
+
+
+def _uncached_cards_as_pods(pks: list, request: HttpRequest) -> tuple[set, dict]:
+    """The products' cards read from the cache in one call: the ``pks`` whose card was
+    found, and the others' products read with what a card reads (four queries, none when
+    every card was found)."""
+    cached = shop_cache.prefetch_fragments(request, "card", pks)
+    missing = [pk for pk in pks if pk not in cached]
+    return cached, (product_pods_queryset().in_bulk(missing) if missing else {})
+
+
+def _browsable_with_class() -> QuerySet:
+    """All that ``{% render_product %}`` reads of a product whose card is cached."""
+    return Product.objects.browsable().select_related("product_class")
 
 
 def product_detail_queryset() -> QuerySet:
