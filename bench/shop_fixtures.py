@@ -26,9 +26,9 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from oscar.core.loading import get_model  # noqa: E402
 
-from apps.checkout.views import order_access_hash  # noqa: E402
 from apps.payment.models import MpesaPaymentAttempt, OrderEmail  # noqa: E402
 from apps.payment.mpesa.day_totals import day_totals_fold  # noqa: E402
+from apps.payment.mpesa.waiting import order_access_hash  # noqa: E402
 from apps.shop.order_counts import order_counts_fold  # noqa: E402
 from apps.shop.scale_data import DEPARTMENTS, generate_orders  # noqa: E402
 

@@ -9,7 +9,6 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.signing import BadSignature, Signer
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -22,30 +21,13 @@ from oscar.core.loading import get_model
 from apps.payment.forms import MpesaPhoneForm
 from apps.payment.models import MpesaPaymentAttempt
 from apps.payment.mpesa import services
-from apps.payment.mpesa.messages import customer_message_for_result
 from apps.payment.mpesa.phone import InvalidPhoneNumber, normalise_phone
 from apps.payment.mpesa.security import PromptRateLimited, client_address, prompt_rate_check
+from apps.payment.mpesa.waiting import order_access_valid, payment_status, waiting_page_url
 
 logger = logging.getLogger(__name__)
 
 Order = get_model("order", "Order")
-
-# Same signer as Oscar's Order.verification_hash(), so one hash opens both the waiting
-# page and Oscar's anonymous order-status page.
-_order_signer = Signer(salt="oscar.apps.order.Order")
-
-PAID_STATUSES = {"Paid", "Being processed", "Shipped", "Complete"}
-
-
-def order_access_hash(order_number: str) -> str:
-    return _order_signer.sign(order_number).rsplit(":", 1)[1]
-
-
-def waiting_page_url(order_number: str) -> str:
-    return reverse(
-        "checkout:mpesa-wait",
-        kwargs={"order_number": order_number, "hash": order_access_hash(order_number)},
-    )
 
 
 class PaymentDetailsView(oscar_views.PaymentDetailsView):
@@ -162,90 +144,12 @@ class ThankYouView(oscar_views.ThankYouView):
 # --- Waiting for the customer's PIN --------------------------------------------------------
 
 
-def payment_status(order_number: str) -> dict:
-    """What the waiting page shows, derived from the order and its latest attempt."""
-    order = Order.objects.filter(number=order_number).first()
-    attempt = (
-        MpesaPaymentAttempt.objects.filter(order_number=order_number)
-        .order_by("-created_at", "-pk")
-        .first()
-    )
-    if attempt is not None and order is not None:
-        # Re-read only when Daraja's answer settled something: this runs on every poll.
-        if services.attempt_refresh_from_daraja(attempt=attempt) is not None:
-            attempt.refresh_from_db()
-            order.refresh_from_db(fields=["status"])
-
-    status = {
-        "state": "starting",
-        "message": _("Sending the payment prompt to your phone…"),
-        "order_status": order.status if order else "",
-        "receipt": None,
-        "can_resend": False,
-        "phone": attempt.phone if attempt else "",
-        "amount": str(attempt.amount) if attempt else "",
-    }
-    if order is None or attempt is None:
-        return status
-    if order.status in PAID_STATUSES:
-        paid = order.mpesa_attempts.filter(status=MpesaPaymentAttempt.Status.SUCCEEDED).first()
-        status.update(
-            state="paid",
-            message=_("Payment received. Thank you!"),
-            receipt=paid.receipt_number if paid else None,
-        )
-    elif order.status == services.ORDER_CANCELLED:
-        status.update(
-            state="cancelled",
-            message=_("This order was cancelled because no payment arrived in time."),
-        )
-    elif attempt.status in (attempt.Status.CREATED, attempt.Status.PENDING):
-        status.update(state="waiting", message=_("Check your phone and enter your M-Pesa PIN."))
-    elif attempt.status == attempt.Status.UNCONFIRMED:
-        status.update(
-            state="unconfirmed",
-            can_resend=True,
-            message=_(
-                "M-Pesa did not confirm that the prompt was sent. If it appears on your "
-                "phone, enter your PIN; if nothing arrives, send the prompt again."
-            ),
-        )
-    elif attempt.status in (attempt.Status.SUCCEEDED, attempt.Status.REVIEW):
-        status.update(
-            state="review",
-            message=_(
-                "We received an M-Pesa payment that our staff need to check. "
-                "We will contact you shortly."
-            ),
-            receipt=attempt.receipt_number,
-        )
-    elif attempt.status == attempt.Status.EXPIRED:
-        status.update(
-            state="failed",
-            can_resend=True,
-            message=_("The prompt expired without an answer. Send it again when you are ready."),
-        )
-    else:
-        status.update(
-            state="failed",
-            can_resend=True,
-            message=(
-                customer_message_for_result(attempt.result_code, attempt.result_desc)
-                if attempt.status == attempt.Status.FAILED
-                else attempt.result_desc or _("M-Pesa could not send the prompt.")
-            ),
-        )
-    return status
-
-
 class OrderAccessMixin:
     """Guests reach these pages only with the order's unguessable hash."""
 
     def check_access(self, order_number: str, hash_: str) -> None:
-        try:
-            _order_signer.unsign(f"{order_number}:{hash_}")
-        except BadSignature as exc:
-            raise Http404 from exc
+        if not order_access_valid(order_number, hash_):
+            raise Http404
 
 
 class MpesaWaitingView(OrderAccessMixin, generic.TemplateView):

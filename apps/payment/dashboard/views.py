@@ -33,7 +33,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import ListView, TemplateView
 
 from apps.payment.models import MpesaPaymentAttempt
-from apps.payment.mpesa import gateway, selectors, services
+from apps.payment.mpesa import selectors, services
 from apps.payment.mpesa.phone import mask_phone
 
 from .access import staff_access, superuser_access
@@ -269,7 +269,7 @@ def check_status(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     attempt = _get_attempt(pk)
     try:
         result = services.staff_check_status(attempt=attempt, actor=request.user)
-    except (services.MpesaPaymentError, gateway.DarajaError) as exc:
+    except services.MpesaPaymentError as exc:
         return _refused(request, exc, pk)
     attempt.refresh_from_db()
     if result is None:

@@ -3,8 +3,8 @@
 from django import template
 from django.conf import settings
 
-from apps.checkout.views import waiting_page_url
 from apps.payment.mpesa import services
+from apps.payment.mpesa.waiting import waiting_page_url
 
 register = template.Library()
 

@@ -3,7 +3,7 @@
 import pytest
 from oscar.test.factories import UserFactory
 
-from apps.checkout.views import waiting_page_url
+from apps.payment.mpesa.waiting import waiting_page_url
 
 pytestmark = pytest.mark.django_db
 

@@ -24,7 +24,7 @@ def scripted_daraja(monkeypatch):
     from apps.payment.mpesa import services
 
     scripted = ScriptedDaraja()
-    monkeypatch.setattr(services, "daraja_client", lambda: scripted)
+    monkeypatch.setattr(services.common, "daraja_client", lambda: scripted)
     return scripted
 
 

@@ -64,7 +64,7 @@ class ScriptedDaraja:
 @pytest.fixture
 def daraja(monkeypatch):
     scripted = ScriptedDaraja()
-    monkeypatch.setattr(services, "daraja_client", lambda: scripted)
+    monkeypatch.setattr(services.common, "daraja_client", lambda: scripted)
     return scripted
 
 
@@ -113,7 +113,7 @@ def initiate(order, phone="254712345678"):
         guest_email=order.guest_email,
     )
     attempt = services.attempt_attach_order(attempt=attempt, order=order)
-    pushes = services.daraja_client().pushes
+    pushes = services.common.daraja_client().pushes
     attempt.raw_token = token_in(pushes[-1]["callback_url"]) if pushes else None
     return attempt
 

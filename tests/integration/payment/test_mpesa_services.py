@@ -249,7 +249,7 @@ class TestSettle:
         other = services.stk_push_initiate(
             order_number="100888", amount=Decimal("1250"), phone="254712345678"
         )
-        locked = services._attempt_locked
+        locked = services.settle._attempt_locked
         reads = []
 
         def read_before_the_other_committed(**lookup):
@@ -259,7 +259,7 @@ class TestSettle:
             reads.append(attempt.pk)
             return attempt
 
-        monkeypatch.setattr(services, "_attempt_locked", read_before_the_other_committed)
+        monkeypatch.setattr(services.settle, "_attempt_locked", read_before_the_other_committed)
         result = settle(other, success(other), django_capture_on_commit_callbacks)
 
         assert result == services.SettleResult.REVIEW

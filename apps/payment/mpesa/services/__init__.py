@@ -1,0 +1,112 @@
+"""The only code that changes M-Pesa payment state, one module per road:
+
+- ``push``: a customer's "Place order and pay" records an attempt and sends the STK push;
+- ``callbacks``: Daraja's STK callback is stored raw, then applied;
+- ``reconcile``: an STK Push Query answers for a lost callback; what nobody paid expires;
+- ``paybill``: Daraja asks before Paybill money moves, then confirms it;
+- ``staff``: staff check a prompt, mark paid with a receipt, match or resolve money;
+- ``settle``: where every one of those roads ends. It locks the attempt and the order and
+  records the money on Oscar's own models (Source debit, "Paid" event) exactly once;
+  an order becomes Paid only there.
+
+Calls to Daraja happen outside database transactions: an attempt is committed before its
+prompt is sent, so a callback that arrives before the push's answer still finds it.
+"""
+
+from .callbacks import stk_callback_process, stk_callback_store
+from .common import (
+    EVENT_PAID,
+    EVENT_PROMPT_SENT,
+    ORDER_CANCELLED,
+    ORDER_PAID,
+    ORDER_PENDING,
+    SOURCE_TYPE_CODE,
+    amount_due,
+    callback_token_digest,
+    mpesa_amount,
+    new_unplaced_order_source,
+    payment_types_ensure,
+)
+from .errors import (
+    AttemptAlreadyOpen,
+    MpesaPaymentError,
+    OrderNotPayable,
+    PushRefused,
+    ResendTooSoon,
+)
+from .paybill import (
+    C2B_ACCEPT,
+    C2B_INVALID_ACCOUNT,
+    C2B_INVALID_AMOUNT,
+    C2B_INVALID_SHORTCODE,
+    C2B_OTHER,
+    c2b_confirm,
+    c2b_validate,
+)
+from .push import attempt_attach_order, attempt_flag, stk_push_initiate, stk_push_resend
+from .reconcile import (
+    ReconcileReport,
+    attempt_query_due,
+    attempt_refresh_from_daraja,
+    mpesa_reconcile,
+    order_cancel_unpaid,
+)
+from .settle import SettleInput, SettleResult, attempt_settle
+from .staff import (
+    RECEIPT_PATTERN,
+    mark_paid_refusal,
+    staff_check_status,
+    staff_mark_paid,
+    staff_match_payment,
+    staff_reconcile,
+    staff_resolve,
+    test_prompt_send,
+)
+
+__all__ = [
+    "AttemptAlreadyOpen",
+    "C2B_ACCEPT",
+    "C2B_INVALID_ACCOUNT",
+    "C2B_INVALID_AMOUNT",
+    "C2B_INVALID_SHORTCODE",
+    "C2B_OTHER",
+    "EVENT_PAID",
+    "EVENT_PROMPT_SENT",
+    "MpesaPaymentError",
+    "ORDER_CANCELLED",
+    "ORDER_PAID",
+    "ORDER_PENDING",
+    "OrderNotPayable",
+    "PushRefused",
+    "RECEIPT_PATTERN",
+    "ReconcileReport",
+    "ResendTooSoon",
+    "SOURCE_TYPE_CODE",
+    "SettleInput",
+    "SettleResult",
+    "amount_due",
+    "attempt_attach_order",
+    "attempt_flag",
+    "attempt_query_due",
+    "attempt_refresh_from_daraja",
+    "attempt_settle",
+    "c2b_confirm",
+    "c2b_validate",
+    "callback_token_digest",
+    "mark_paid_refusal",
+    "mpesa_amount",
+    "mpesa_reconcile",
+    "new_unplaced_order_source",
+    "order_cancel_unpaid",
+    "payment_types_ensure",
+    "staff_check_status",
+    "staff_mark_paid",
+    "staff_match_payment",
+    "staff_reconcile",
+    "staff_resolve",
+    "stk_callback_process",
+    "stk_callback_store",
+    "stk_push_initiate",
+    "stk_push_resend",
+    "test_prompt_send",
+]

@@ -1,0 +1,197 @@
+"""Reconciliation: asking Daraja about open prompts, expiring what nobody paid for."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from oscar.core.loading import get_class, get_model
+
+from apps.payment.models import (
+    OPEN_ATTEMPT_STATUSES,
+    MpesaAttemptStatus,
+    MpesaCallback,
+    MpesaPaymentAttempt,
+    OrderEmail,
+)
+
+from .. import emails, gateway
+from . import common
+from .callbacks import (
+    _callback_settle_input,
+    _unverified_success_callback,
+)
+from .common import (
+    ORDER_CANCELLED,
+    ORDER_PENDING,
+    _log_extra,
+    _record_event,
+)
+from .settle import (
+    SettleInput,
+    _order_move,
+    attempt_settle,
+)
+
+logger = logging.getLogger(__name__)
+
+Order = get_model("order", "Order")
+EventHandler = get_class("order.processing", "EventHandler")
+
+Status = MpesaAttemptStatus
+
+
+def attempt_query_due(attempt: MpesaPaymentAttempt, now=None) -> bool:
+    now = now or timezone.now()
+    if attempt.status != Status.PENDING or not attempt.checkout_request_id:
+        return False
+    if attempt.created_at > now - timedelta(seconds=settings.MPESA_QUERY_AFTER_SECONDS):
+        return False
+    interval = timedelta(seconds=settings.MPESA_QUERY_INTERVAL_SECONDS)
+    return attempt.last_queried_at is None or attempt.last_queried_at <= now - interval
+
+
+def attempt_refresh_from_daraja(
+    *, attempt: MpesaPaymentAttempt, force: bool = False, actor=None
+) -> str | None:
+    """Ask Daraja (STK Push Query) how an open attempt ended, and settle it from the answer.
+
+    Throttled per attempt across all workers: a conditional update claims the query slot.
+    Returns the settle result, or None when nothing was asked or nothing is known yet.
+    """
+    now = timezone.now()
+    if not attempt.checkout_request_id:
+        return None
+    if not force:
+        if not attempt_query_due(attempt, now):
+            return None
+        interval = timedelta(seconds=settings.MPESA_QUERY_INTERVAL_SECONDS)
+        claimed = (
+            MpesaPaymentAttempt.objects.filter(pk=attempt.pk, status=Status.PENDING)
+            .filter(Q(last_queried_at__isnull=True) | Q(last_queried_at__lte=now - interval))
+            .update(last_queried_at=now, query_count=F("query_count") + 1)
+        )
+        if not claimed:
+            return None
+    else:
+        MpesaPaymentAttempt.objects.filter(pk=attempt.pk).update(
+            last_queried_at=now, query_count=F("query_count") + 1
+        )
+    try:
+        answer = common.daraja_client().stk_query(checkout_request_id=attempt.checkout_request_id)
+    except gateway.DarajaError as exc:
+        _record_event(attempt, "query_error", f"{exc.error_code or ''} {exc}".strip())
+        logger.warning("STK query failed: %s", exc, extra=_log_extra(attempt))
+        return None
+    _record_event(attempt, "query", f"{answer.state} {answer.result_code or ''}", data=answer.raw)
+    if answer.state == "pending":
+        return None
+    held_back = _unverified_success_callback(attempt) if answer.state == "success" else None
+    if held_back is not None and held_back.checkout_request_id == attempt.checkout_request_id:
+        result = attempt_settle(
+            actor=actor, attempt_id=attempt.pk, outcome=_callback_settle_input(held_back)
+        )
+        attempt.callbacks.filter(outcome=MpesaCallback.Outcome.UNVERIFIED).update(
+            outcome=MpesaCallback.Outcome.APPLIED, detail="confirmed by query"
+        )
+        return result
+    return attempt_settle(
+        actor=actor,
+        attempt_id=attempt.pk,
+        outcome=SettleInput(
+            success=answer.state == "success",
+            result_code=answer.result_code or "",
+            result_desc=answer.result_desc,
+            checkout_request_id=answer.checkout_request_id or None,
+            via="query",
+        ),
+    )
+
+
+@dataclass
+class ReconcileReport:
+    queried: int = 0
+    settled: int = 0
+    expired_attempts: int = 0
+    cancelled_orders: int = 0
+    emails_sent: int = 0
+
+
+def mpesa_reconcile(*, now=None) -> ReconcileReport:
+    """Settle open attempts from Daraja, expire what nobody paid for, then send the order
+    emails still owed (a worker died before sending, or the mail server failed).
+
+    Run from cron (``manage.py mpesa_reconcile``). Safe to run while callbacks arrive and
+    in several processes at once: every change goes through the locked services above.
+    """
+    now = now or timezone.now()
+    report = ReconcileReport()
+    pending = MpesaPaymentAttempt.objects.filter(
+        status=Status.PENDING, checkout_request_id__isnull=False
+    ).order_by("created_at")
+    for attempt in pending.iterator():
+        if not attempt_query_due(attempt, now):
+            continue
+        report.queried += 1
+        if attempt_refresh_from_daraja(attempt=attempt) is not None:
+            report.settled += 1
+
+    stale_before = now - timedelta(seconds=settings.MPESA_ATTEMPT_EXPIRY_SECONDS)
+    for attempt_id in MpesaPaymentAttempt.objects.filter(
+        status__in=OPEN_ATTEMPT_STATUSES, created_at__lt=stale_before
+    ).values_list("pk", flat=True):
+        if _attempt_expire(attempt_id, now):
+            report.expired_attempts += 1
+
+    unpaid_before = now - timedelta(minutes=settings.MPESA_ORDER_EXPIRY_MINUTES)
+    for order_id in Order.objects.filter(
+        status=ORDER_PENDING, date_placed__lt=unpaid_before
+    ).values_list("pk", flat=True):
+        if order_cancel_unpaid(order_id=order_id):
+            report.cancelled_orders += 1
+
+    report.emails_sent = emails.order_emails_send_due(now=now)
+    return report
+
+
+def _attempt_expire(attempt_id: int, now) -> bool:
+    with transaction.atomic():
+        attempt = MpesaPaymentAttempt.objects.select_for_update().get(pk=attempt_id)
+        if not attempt.is_open:
+            return False
+        attempt.status = Status.EXPIRED
+        attempt.settled_at = now
+        attempt.save(update_fields=["status", "settled_at", "updated_at"])
+        _record_event(attempt, "expired", "No answer from M-Pesa in time")
+    return True
+
+
+def order_cancel_unpaid(*, order_id: int) -> bool:
+    """Cancel an order nobody paid for: release its stock and tell the customer."""
+    with transaction.atomic():
+        # The order's attempts first, then the order: the order settling takes them in.
+        # Taken the other way round, a callback settling meanwhile would deadlock with us.
+        list(
+            MpesaPaymentAttempt.objects.select_for_update()
+            .filter(order_id=order_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status != ORDER_PENDING:
+            return False
+        open_or_paid = order.mpesa_attempts.filter(
+            status__in=[*OPEN_ATTEMPT_STATUSES, Status.SUCCEEDED, Status.REVIEW]
+        )
+        if open_or_paid.exists():
+            return False
+        _order_move(order, ORDER_PENDING, ORDER_CANCELLED)  # the road settling takes
+        EventHandler().cancel_stock_allocations(order)
+        emails.order_email_queue(order_id=order.pk, kind=OrderEmail.Kind.CANCELLED)
+    logger.info("Unpaid order cancelled", extra={"order_number": order.number})
+    return True
