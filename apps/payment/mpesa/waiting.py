@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
 
 from apps.payment.models import MpesaPaymentAttempt
+from apps.shop.money import ksh
 
 from . import services
 from .messages import customer_message_for_result
@@ -68,9 +69,23 @@ def payment_status(order_number: str) -> dict:
         "can_resend": False,
         "phone": attempt.phone if attempt else "",
         "amount": str(attempt.amount) if attempt else "",
+        "amount_due": "",
+        "amount_received": "",
+        "balance": "",
+        "balance_display": "",
+        "part_payment": "",
     }
     if order is None or attempt is None:
         return status
+    money = services.order_money(order)
+    status.update(
+        amount_due=str(money.due),
+        amount_received=str(money.received),
+        balance=str(money.balance),
+        balance_display=ksh(money.balance),
+    )
+    if order.status == services.ORDER_PENDING and money.is_part_paid:
+        status["part_payment"] = part_payment_text(money)
     if order.status in PAID_STATUSES:
         paid = order.mpesa_attempts.filter(status=MpesaPaymentAttempt.Status.SUCCEEDED).first()
         status.update(
@@ -93,6 +108,16 @@ def payment_status(order_number: str) -> dict:
                 "M-Pesa did not confirm that the prompt was sent. If it appears on your "
                 "phone, enter your PIN; if nothing arrives, send the prompt again."
             ),
+        )
+    elif attempt.recorded_on_order and money.is_part_paid:
+        status.update(
+            state="part_paid",
+            can_resend=True,
+            message=_(
+                "Part of the payment arrived. Pay the balance with a new prompt, or by "
+                "Paybill, and your order is complete."
+            ),
+            receipt=attempt.receipt_number,
         )
     elif attempt.status in (attempt.Status.SUCCEEDED, attempt.Status.REVIEW):
         status.update(
@@ -120,3 +145,13 @@ def payment_status(order_number: str) -> dict:
             ),
         )
     return status
+
+
+def part_payment_text(money: services.OrderMoney) -> str:
+    """ "Paid KSh 1,000 of KSh 3,150 — balance KSh 2,150": one wording for the customer's
+    pages and staff's."""
+    return _("Paid %(received)s of %(due)s — balance %(balance)s") % {
+        "received": ksh(money.received),
+        "due": ksh(money.due),
+        "balance": ksh(money.balance),
+    }

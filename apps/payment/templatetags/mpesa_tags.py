@@ -4,20 +4,23 @@ from django import template
 from django.conf import settings
 
 from apps.payment.mpesa import services
-from apps.payment.mpesa.waiting import waiting_page_url
+from apps.payment.mpesa.waiting import part_payment_text, waiting_page_url
 
 register = template.Library()
 
 
 @register.inclusion_tag("oscar/customer/order/partials/mpesa_pay_pending.html")
 def mpesa_pay_pending(order) -> dict:
-    """For an order still waiting for its money: the waiting page and the Paybill details."""
+    """For an order still waiting for its money: what is left to pay (after a part
+    payment, what was paid of what), the waiting page and the Paybill details."""
     if order is None or order.status != services.ORDER_PENDING:
         return {"show": False}
+    money = services.order_money(order)
     return {
         "show": True,
         "order": order,
-        "amount_due": services.amount_due(order),
+        "balance": money.balance,
+        "part_payment": part_payment_text(money) if money.is_part_paid else "",
         "waiting_url": waiting_page_url(order.number),
         "show_paybill": settings.MPESA_C2B_ENABLED,
         "paybill_number": settings.MPESA_SHORTCODE,

@@ -13,6 +13,7 @@
     unconfirmed: "Did a prompt reach your phone?",
     paid: "Payment received",
     review: "We are checking your payment",
+    part_paid: "Part of the payment received",
     cancelled: "Order cancelled",
     failed: "The payment did not go through"
   };
@@ -33,6 +34,10 @@
       root.querySelector("[data-receipt]").textContent = status.receipt;
       show("mpesa-receipt", true);
     }
+    root.querySelector("[data-part-paid]").textContent = status.part_payment || "";
+    show("mpesa-part-paid", !!status.part_payment);
+    var balance = root.querySelector("[data-balance]");
+    if (balance && status.balance_display) { balance.textContent = status.balance_display; }
     if (finalStates[status.state]) { show("mpesa-paybill", false); }
   }
 

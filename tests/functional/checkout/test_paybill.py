@@ -76,31 +76,46 @@ def test_validation_refuses_an_unknown_account_so_no_money_moves(paybill, pendin
     assert not MpesaPaymentAttempt.objects.exists()
 
 
-@pytest.mark.parametrize(
-    "amount, account, reason",
-    [
-        (1250, "999999", "matches no order"),
-        (1000, None, "is due KES 1250"),
-        (1500, None, "is due KES 1250"),
-    ],
-)
-def test_a_payment_that_matches_no_order_exactly_lands_in_the_inbox(
-    paybill,
-    pending_order,
-    amount,
-    account,
-    reason,
-):
+def test_a_payment_that_matches_no_order_lands_in_the_inbox(paybill, pending_order):
     client = paybill(validation=False)
-    pay_by_paybill(client, amount, account or pending_order.number)
+    pay_by_paybill(client, 1250, "999999")
 
     payment = wait_for_payment()
     assert payment.status == Status.REVIEW and payment.needs_attention
-    assert reason in payment.attention_reason
-    assert payment.amount_paid == Decimal(amount)
+    assert "matches no order" in payment.attention_reason
+    assert payment.amount_paid == Decimal(1250)
     pending_order.refresh_from_db()
     assert pending_order.status == "Pending payment"
     assert not debits(pending_order).exists()
+
+
+def test_a_payment_below_the_amount_due_is_applied_as_a_part_payment(paybill, pending_order):
+    client = paybill(validation=True)  # validation accepts less than the amount due
+    pay_by_paybill(client, 1000, pending_order.number)
+
+    payment = wait_until(
+        lambda: MpesaPaymentAttempt.objects.filter(
+            channel="paybill", recorded_on_order=True
+        ).first(),
+        what="the part payment applied",
+    )
+    assert payment.status == Status.SUCCEEDED and not payment.needs_attention
+    pending_order.refresh_from_db()
+    assert pending_order.status == "Pending payment"
+    [debit] = debits(pending_order)
+    assert debit.amount == Decimal(1000) and debit.reference == payment.receipt_number
+    assert services.order_money(pending_order).balance == Decimal(250)
+
+
+def test_a_payment_above_the_amount_due_pays_the_order_and_flags_the_excess(paybill, pending_order):
+    client = paybill(validation=False)
+    pay_by_paybill(client, 1500, pending_order.number)
+
+    wait_until(lambda: Order.objects.get(pk=pending_order.pk).status == "Paid", what="paid")
+    payment = wait_for_payment()
+    assert payment.needs_attention and "KSh\xa0250 beyond" in payment.attention_reason
+    [debit] = debits(pending_order)
+    assert debit.amount == Decimal(1250)
 
 
 def test_a_payment_for_an_order_already_paid_lands_in_the_inbox(paybill, pending_order):

@@ -78,20 +78,29 @@ def query_answer(state: str, code: str | None, checkout_request_id: str = ""):
     )
 
 
-def place_pending_order(number: str, lines: int = 1):
-    """A guest order waiting for payment: ``lines`` products at KES 1,250, one of each."""
+def place_pending_order(number: str, lines: int = 1, with_source: bool = True):
+    """A guest order waiting for payment: ``lines`` products at KES 1,250, one of each, with
+    its M-Pesa source allocated as checkout places it (unless ``with_source`` is False)."""
     basket = Basket.objects.create()
     basket.strategy = Default()
     for n in range(lines):
         product = create_product(title="Kikoy beach towel" + (f" {n + 1}" if n else ""))
         create_stockrecord(product, price=Decimal("1250.00"), num_in_stock=10, currency="KES")
         basket.add_product(product, quantity=1)
-    return create_order(
+    order = create_order(
         number=number,
         basket=basket,
         guest_email="wanjiku@example.com",
         status=services.ORDER_PENDING,
     )
+    if not with_source:
+        return order
+    source = services.new_unplaced_order_source(
+        currency=order.currency, amount=Decimal(services.mpesa_amount(order.total_incl_tax))
+    )
+    source.order = order
+    source.save()
+    return order
 
 
 @pytest.fixture

@@ -55,11 +55,19 @@ class TestValidation:
         assert services.c2b_validate(payment=payment(account="#100777")) == "0"
         assert services.c2b_validate(payment=payment(account="100777", amount="1300")) == "0"
 
-    def test_rejects_unknown_accounts_short_amounts_and_foreign_shortcodes(self, pending_order):
-        assert services.c2b_validate(payment=payment(account="999")) == "C2B00012"
-        assert services.c2b_validate(payment=payment(account="100777", amount="1249")) == (
-            "C2B00013"
+    def test_accepts_less_than_the_amount_due_as_a_part_payment(self, pending_order):
+        assert services.c2b_validate(payment=payment(account="100777", amount="1249")) == "0"
+        assert services.c2b_validate(payment=payment(account="100777", amount="1")) == "0"
+
+    def test_accepts_the_balance_after_a_part_payment(self, pending_order):
+        services.c2b_confirm(
+            payment=payment(account="100777", amount="1000", trans_id="RKL51ZDR4A")
         )
+
+        assert services.c2b_validate(payment=payment(account="100777", amount="250")) == "0"
+
+    def test_rejects_unknown_accounts_and_foreign_shortcodes(self, pending_order):
+        assert services.c2b_validate(payment=payment(account="999")) == "C2B00012"
         assert services.c2b_validate(payment=payment(account="100777", shortcode="600000")) == (
             "C2B00015"
         )
@@ -178,9 +186,39 @@ class TestStaffActions:
         assert attempt.status == Status.FAILED
         assert attempt.events.filter(kind="staff_check", actor=staff).exists()
 
+    def test_matching_less_than_the_amount_due_applies_it_as_a_part_payment(
+        self, pending_order, staff
+    ):
+        unmatched = services.c2b_confirm(payment=payment(account="999", amount="1000"))
+
+        services.staff_match_payment(payment=unmatched, order_number="100777", actor=staff)
+
+        unmatched.refresh_from_db()
+        pending_order.refresh_from_db()
+        assert unmatched.recorded_on_order and not unmatched.needs_attention
+        assert pending_order.status == "Pending payment"
+        assert services.order_money(pending_order).balance == Decimal("250")
+        [debit] = Transaction.objects.filter(txn_type=Transaction.DEBIT)
+        assert debit.amount == Decimal("1000") and debit.reference == unmatched.receipt_number
+
+    def test_matching_more_than_the_balance_pays_the_order_and_flags_the_excess(
+        self, pending_order, staff
+    ):
+        unmatched = services.c2b_confirm(payment=payment(account="999", amount="1300"))
+
+        services.staff_match_payment(payment=unmatched, order_number="100777", actor=staff)
+
+        unmatched.refresh_from_db()
+        pending_order.refresh_from_db()
+        assert pending_order.status == "Paid"
+        assert unmatched.needs_attention and "KSh\xa050 beyond" in unmatched.attention_reason
+        [debit] = Transaction.objects.filter(txn_type=Transaction.DEBIT)
+        assert debit.amount == Decimal("1250")
+
     def test_matching_is_validated(self, pending_order, staff):
         unmatched = services.c2b_confirm(payment=payment(account="999", amount="1000"))
-        with pytest.raises(services.MpesaPaymentError, match="due KES 1250"):
+        pending_order.set_status("Cancelled")
+        with pytest.raises(services.MpesaPaymentError, match="not waiting for payment"):
             services.staff_match_payment(payment=unmatched, order_number="100777", actor=staff)
         with pytest.raises(services.MpesaPaymentError, match="no order"):
             services.staff_match_payment(payment=unmatched, order_number="123", actor=staff)

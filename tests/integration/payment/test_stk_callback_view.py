@@ -163,13 +163,13 @@ def test_only_post_is_allowed(client, attempt):
 
 
 # A success callback: the body stored (its own commit), then one transaction: the attempt
-# locked (with its order, the order's M-Pesa source and a receipt check in the same query),
-# the order moved to "Paid" (the UPDATE locks it), its lines, the status change, the source
-# debited (or made, for an order placed without one), the transaction row(s), the "Paid"
-# event and its line quantities, the email's outbox row, the attempt, its timeline, the
+# locked (with a receipt check in the same query), the order and its M-Pesa source locked
+# and read (one query), the source debited (or made, for an order placed without one), the
+# transaction row(s), the "Paid" event and its line quantities, the order moved to "Paid",
+# its lines, the status change, the email's outbox row, the attempt, its timeline, the
 # callback's outcome, commit. The type rows are read inside the INSERTs that need them.
 # No outbound HTTP, no email sent inside the request.
-SUCCESS_CALLBACK_QUERIES = 15
+SUCCESS_CALLBACK_QUERIES = 16
 # A duplicate: stored; then locked, timeline, outcome.
 DUPLICATE_CALLBACK_QUERIES = 6
 # A failure: stored; then locked, attempt, timeline, outcome.

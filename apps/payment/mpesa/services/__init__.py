@@ -16,15 +16,18 @@ prompt is sent, so a callback that arrives before the push's answer still finds 
 from .callbacks import stk_callback_process, stk_callback_store
 from .common import (
     EVENT_PAID,
+    EVENT_PART_PAYMENT,
     EVENT_PROMPT_SENT,
     ORDER_CANCELLED,
     ORDER_PAID,
     ORDER_PENDING,
     SOURCE_TYPE_CODE,
+    OrderMoney,
     amount_due,
     callback_token_digest,
     mpesa_amount,
     new_unplaced_order_source,
+    order_money,
     payment_types_ensure,
 )
 from .errors import (
@@ -71,6 +74,7 @@ __all__ = [
     "C2B_INVALID_SHORTCODE",
     "C2B_OTHER",
     "EVENT_PAID",
+    "EVENT_PART_PAYMENT",
     "EVENT_PROMPT_SENT",
     "MpesaPaymentError",
     "ORDER_CANCELLED",
@@ -85,6 +89,8 @@ __all__ = [
     "SettleInput",
     "SettleResult",
     "amount_due",
+    "OrderMoney",
+    "order_money",
     "attempt_attach_order",
     "attempt_flag",
     "attempt_query_due",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -31,6 +32,8 @@ SOURCE_TYPE_CODE = "mpesa"
 SOURCE_TYPE_NAME = "M-Pesa"
 EVENT_PROMPT_SENT = "M-Pesa prompt sent"
 EVENT_PAID = "Paid"
+# Money below what the order is due: applied, the order still waits for the balance.
+EVENT_PART_PAYMENT = "Part payment"
 ORDER_PENDING = "Pending payment"
 ORDER_PAID = "Paid"
 ORDER_CANCELLED = "Cancelled"
@@ -118,6 +121,7 @@ def payment_types_ensure(**kwargs) -> None:
     flush of a test database), outside any payment's transaction."""
     _mpesa_source_type()
     payment_event_type(EVENT_PAID)
+    payment_event_type(EVENT_PART_PAYMENT)
 
 
 def new_unplaced_order_source(*, currency: str, amount: Decimal, reference: str = ""):
@@ -128,9 +132,38 @@ def new_unplaced_order_source(*, currency: str, amount: Decimal, reference: str 
     return source
 
 
+@dataclass(frozen=True)
+class OrderMoney:
+    """What an order is due in whole shillings, and what M-Pesa money is recorded on it."""
+
+    due: Decimal
+    received: Decimal
+
+    @property
+    def balance(self) -> Decimal:
+        """What is still owed: never below zero (money beyond the due is flagged apart)."""
+        return max(self.due - self.received, Decimal(0))
+
+    @property
+    def is_part_paid(self) -> bool:
+        return Decimal(0) < self.received < self.due
+
+
+def order_money_from_source(order, source) -> OrderMoney:
+    """The order's money as its M-Pesa source records it (``source`` may be None: an order
+    placed without one is due its whole total and has received nothing)."""
+    if source is None:
+        return OrderMoney(due=Decimal(mpesa_amount(order.total_incl_tax)), received=Decimal(0))
+    due = source.amount_allocated or Decimal(mpesa_amount(order.total_incl_tax))
+    return OrderMoney(due=due, received=source.amount_debited - source.amount_refunded)
+
+
+def order_money(order) -> OrderMoney:
+    """The order's money, read now without a lock: for pages and for checks that the
+    settling transaction makes again under its lock."""
+    return order_money_from_source(order, _mpesa_sources(order.pk).order_by("pk").first())
+
+
 def amount_due(order) -> Decimal:
-    """Whole shillings still owed on an order: what its M-Pesa prompt asked for."""
-    source = _mpesa_sources(order.pk).first()
-    if source is not None and source.amount_allocated:
-        return source.amount_allocated
-    return Decimal(mpesa_amount(order.total_incl_tax))
+    """Whole shillings the order costs: what its first M-Pesa prompt asked for."""
+    return order_money(order).due

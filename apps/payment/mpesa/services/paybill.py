@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -14,14 +15,15 @@ from apps.payment.models import (
     MpesaAttemptStatus,
     MpesaPaymentAttempt,
 )
+from apps.shop.money import ksh
 
 from ..c2b import C2BPayment
 from .common import (
     ORDER_PENDING,
     _log_extra,
     _record_event,
-    amount_due,
     callback_token_digest,
+    order_money,
 )
 from .settle import (
     _record_payment_on_order,
@@ -46,28 +48,36 @@ def _our_shortcodes() -> set[str]:
 
 
 def c2b_validate(*, payment: C2BPayment) -> str:
-    """Daraja asks before the money moves: accept only a payment for an unpaid order."""
+    """Daraja asks before the money moves: accept a payment for an order still owed money.
+
+    Any amount from one shilling is accepted: below the balance it is a part payment (the
+    order keeps waiting for the rest, which can be paid the same way), beyond it the
+    excess is kept and flagged for staff to refund.
+    """
     if payment.business_shortcode and payment.business_shortcode not in _our_shortcodes():
         return C2B_INVALID_SHORTCODE
     order = Order.objects.filter(number=payment.account_number).first()
-    if order is None or order.status != ORDER_PENDING:
+    if order is None or order.status != ORDER_PENDING or order_money(order).balance <= 0:
         return C2B_INVALID_ACCOUNT
-    if payment.amount < amount_due(order):
+    if payment.amount < 1:
         return C2B_INVALID_AMOUNT
     return C2B_ACCEPT
 
 
 def c2b_confirm(*, payment: C2BPayment) -> MpesaPaymentAttempt:
-    """The money has moved: record it, exactly once (TransID is unique), and pay the order
-    it names when it matches exactly. Anything else waits in the staff inbox."""
+    """The money has moved: record it, exactly once (TransID is unique), and apply it to
+    the order it names while that order waits for payment (in full, as a part payment, or
+    with the excess flagged). Money for no order, or an order no longer waiting, waits in
+    the staff inbox."""
     existing = MpesaPaymentAttempt.objects.filter(receipt_number=payment.trans_id).first()
     if existing is not None:
         _record_event(existing, "duplicate", f"Paybill confirmation {payment.trans_id} again")
         return existing
     now = timezone.now()
     with transaction.atomic():
-        order = Order.objects.select_for_update().filter(number=payment.account_number).first()
-        due = amount_due(order) if order is not None else payment.amount
+        # Read, not locked: applying the money locks the order and reads its balance again.
+        order = Order.objects.filter(number=payment.account_number).first()
+        owed = order_money(order).balance if order is not None else Decimal(0)
         row = MpesaPaymentAttempt(
             channel=MpesaPaymentAttempt.Channel.PAYBILL,
             order_number=(payment.account_number or "-")[:128],
@@ -76,7 +86,7 @@ def c2b_confirm(*, payment: C2BPayment) -> MpesaPaymentAttempt:
             guest_email=order.guest_email if order is not None else "",
             callback_token=callback_token_digest(secrets.token_hex(32)),
             phone=payment.msisdn,
-            amount=due,
+            amount=owed or payment.amount,
             amount_paid=payment.amount,
             status=Status.SUCCEEDED,
             result_code="0",
@@ -93,7 +103,9 @@ def c2b_confirm(*, payment: C2BPayment) -> MpesaPaymentAttempt:
         except IntegrityError:
             return MpesaPaymentAttempt.objects.get(receipt_number=payment.trans_id)
         _record_event(
-            row, "c2b_confirmation", f"Paybill KES {payment.amount} for {payment.bill_ref_number!r}"
+            row,
+            "c2b_confirmation",
+            f"Paybill {ksh(payment.amount)} for {payment.bill_ref_number!r}",
         )
         reason = None
         if payment.business_shortcode and payment.business_shortcode not in _our_shortcodes():
@@ -102,8 +114,6 @@ def c2b_confirm(*, payment: C2BPayment) -> MpesaPaymentAttempt:
             reason = f"Account number {payment.bill_ref_number!r} matches no order"
         elif order.status != ORDER_PENDING:
             reason = f"Order {order.number} was already {order.status.lower()}: refund or re-apply"
-        elif payment.amount != due:
-            reason = f"Paid KES {payment.amount}, order {order.number} is due KES {due}"
         if reason:
             row.status = Status.REVIEW
             row.needs_attention = True

@@ -19,6 +19,7 @@ from apps.payment.models import (
     MpesaAttemptStatus,
     MpesaPaymentAttempt,
 )
+from apps.shop.money import ksh
 
 from .. import gateway
 from ..phone import mask_phone
@@ -27,10 +28,10 @@ from .common import (
     ORDER_PENDING,
     _log_extra,
     _record_event,
-    amount_due,
     callback_token_digest,
     callback_url_for,
     mpesa_amount,
+    order_money,
 )
 from .errors import (
     AttemptAlreadyOpen,
@@ -86,7 +87,7 @@ def stk_push_initiate(
                 amount=Decimal(charge),
                 is_test=is_test,
             )
-            _record_event(attempt, "created", f"Prompt for KES {charge} to {mask_phone(phone)}")
+            _record_event(attempt, "created", f"Prompt for {ksh(charge)} to {mask_phone(phone)}")
     except IntegrityError as exc:
         raise AttemptAlreadyOpen(
             _("A payment prompt for this order is already open. Check your phone.")
@@ -209,8 +210,10 @@ def attempt_flag(*, attempt: MpesaPaymentAttempt, reason: str, actor=None) -> No
 
 
 def stk_push_resend(*, order, phone: str) -> MpesaPaymentAttempt:
-    """Send a new prompt for an unpaid order (the customer asked to try again)."""
-    if order.status != ORDER_PENDING:
+    """Send a new prompt for an unpaid order (the customer asked to try again), for the
+    balance still owed: after a part payment, only the rest is asked for."""
+    balance = order_money(order).balance
+    if order.status != ORDER_PENDING or balance <= 0:
         raise OrderNotPayable(_("This order is no longer waiting for payment."))
     now = timezone.now()
     prompt_timeout = timedelta(seconds=settings.MPESA_PROMPT_TIMEOUT_SECONDS)
@@ -253,7 +256,7 @@ def stk_push_resend(*, order, phone: str) -> MpesaPaymentAttempt:
     return stk_push_initiate(
         order_number=order.number,
         order=order,
-        amount=amount_due(order),
+        amount=balance,
         phone=phone,
         user=order.user,
         guest_email=order.guest_email,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from oscar.core.loading import get_class, get_model
 
@@ -19,10 +19,12 @@ from apps.payment.models import (
     MpesaPaymentAttempt,
     OrderEmail,
 )
+from apps.shop.money import ksh
 
 from .. import emails
 from .common import (
     EVENT_PAID,
+    EVENT_PART_PAYMENT,
     ORDER_PAID,
     ORDER_PENDING,
     SOURCE_TYPE_CODE,
@@ -31,6 +33,7 @@ from .common import (
     _mpesa_sources,
     _record_event,
     _type_id,
+    order_money_from_source,
     payment_types_ensure,
 )
 
@@ -91,18 +94,14 @@ def attempt_settle(*, attempt_id: int, outcome: SettleInput, actor=None) -> str:
 
 
 def _attempt_locked(*, outcome: SettleInput | None, **lookup) -> MpesaPaymentAttempt | None:
-    """The attempt, locked until the transaction ends, read in one query with what settling
-    it needs: its order (read, not locked: ``_order_move`` locks it), the id of the order's
-    M-Pesa source (``mpesa_source_id``) and whether the outcome's receipt is already on
-    another payment (``receipt_taken``)."""
-    mpesa_source = _mpesa_sources(OuterRef("order_id")).values("pk")[:1]
+    """The attempt, locked until the transaction ends, read in one query with whether the
+    outcome's receipt is already on another payment (``receipt_taken``). Its order is locked
+    only when money is applied to it (``_order_locked``)."""
     attempts = (
         MpesaPaymentAttempt.objects.select_for_update(of=("self",))
-        .select_related("order")
         # Settling never reads the push's request and response: neither decoded from
         # JSON here nor written back by the attempt's save() (which saves loaded fields).
         .defer("request_body", "response_body")
-        .annotate(mpesa_source_id=Subquery(mpesa_source))
         .filter(**lookup)
     )
     receipt = outcome.receipt_number if outcome is not None else None
@@ -174,7 +173,7 @@ def _settle_success(attempt: MpesaPaymentAttempt, outcome: SettleInput, actor) -
         attempt.status = Status.REVIEW
         attempt.needs_attention = True
         attempt.attention_reason = (
-            f"Paid KES {outcome.amount_paid}, prompted for KES {attempt.amount}"
+            f"Paid {ksh(outcome.amount_paid)}, prompted for {ksh(attempt.amount)}"
         )
         _take_receipt(attempt, outcome.receipt_number)
         attempt.save()
@@ -195,8 +194,8 @@ def _settle_success(attempt: MpesaPaymentAttempt, outcome: SettleInput, actor) -
         )
     ]
     if attempt.order_id:
-        events += _pay_order(attempt, order=attempt.order, source_id=attempt.mpesa_source_id)
-    # One UPDATE for the outcome, the receipt and what paying the order changed.
+        events += _apply_money(attempt)
+    # One UPDATE for the outcome, the receipt and what applying the money changed.
     attempt.save()
     MpesaAttemptEvent.objects.bulk_create(events)
     return SettleResult.APPLIED
@@ -241,9 +240,7 @@ def _attach_receipt(attempt: MpesaPaymentAttempt, receipt: str) -> None:
             reference=attempt.checkout_request_id or "",
         ).update(reference=receipt)
         PaymentEvent.objects.filter(
-            order_id=attempt.order_id,
-            event_type__name=EVENT_PAID,
-            reference=attempt.checkout_request_id or "",
+            order_id=attempt.order_id, reference=attempt.checkout_request_id or ""
         ).update(reference=receipt)
     _record_event(attempt, "receipt", f"Receipt {receipt}")
 
@@ -275,60 +272,127 @@ def _settle_failure(attempt: MpesaPaymentAttempt, outcome: SettleInput, actor) -
 
 
 def _record_payment_on_order(attempt: MpesaPaymentAttempt) -> None:
-    """Pay the attempt's order (``_pay_order``) and save what that changed on the attempt.
+    """Apply the attempt's money to its order (``_apply_money``) and save what that changed
+    on the attempt.
 
     For the roads that settle outside ``attempt_settle``: an order attached after its
     payment, a Paybill confirmation, a staff match. Called with the attempt locked.
     """
-    source_id = _mpesa_sources(attempt.order_id).values_list("pk", flat=True).first()
-    events = _pay_order(attempt, order=attempt.order, source_id=source_id)
+    events = _apply_money(attempt)
     attempt.save(
         update_fields=["recorded_on_order", "needs_attention", "attention_reason", "updated_at"]
     )
     MpesaAttemptEvent.objects.bulk_create(events)
 
 
-def _pay_order(attempt: MpesaPaymentAttempt, *, order, source_id: int | None) -> list:
-    """Debit the order's M-Pesa source, add the "Paid" event, move the order on and owe the
-    customer the confirmation email — in a fixed number of queries, whatever the lines.
+def _order_locked(order_id: int):
+    """The order and its M-Pesa source, locked until the transaction ends, in one query:
+    ``(order, source or None)``.
 
-    Called with the attempt locked; moving the order locks it (``_order_move``), so of two
-    payments for one order exactly one records its money. Money for an order that is no
-    longer waiting (already paid by another prompt, or cancelled) is kept and flagged for
-    staff. Changes the attempt in memory and returns its timeline events: the caller saves
-    both. ``source_id`` is the order's M-Pesa source, if it has one.
+    Every payment for one order takes this lock before it reads what the order has
+    received, so of two payments for one order the second sees the first one's money.
+    Locked rows are read as last committed (PostgreSQL re-reads a row it waited for), which
+    a subquery's sum would not be: hence the source itself, not a total over it.
     """
-    if not _order_move(order, ORDER_PENDING, ORDER_PAID):
-        status = Order.objects.filter(pk=order.pk).values_list("status", flat=True).get()
-        attempt.needs_attention = True
-        attempt.attention_reason = (
-            f"Order {order.number} was already {status.lower()}: refund or re-apply"
-        )
-        logger.warning("Payment for an order not waiting for one", extra=_log_extra(attempt))
-        return [_event(attempt, "needs_attention", attempt.attention_reason)]
-
-    reference = attempt.receipt_number or attempt.checkout_request_id or ""
-    amount = attempt.amount_paid or attempt.amount
-    _source_debit(order=order, source_id=source_id, amount=amount, reference=reference)
-    event = PaymentEvent.objects.create(
-        order=order,
-        event_type_id=_type_id(PaymentEventType, name=EVENT_PAID),
-        amount=amount,
-        reference=reference,
+    source = (
+        _mpesa_sources(order_id)
+        .select_for_update(of=("self", "order"))
+        .select_related("order")
+        .order_by("pk")
+        .first()
     )
-    _payment_event_covers_all_lines(event)
-    emails.order_email_queue(order_id=order.pk, kind=OrderEmail.Kind.CONFIRMATION)
-    attempt.recorded_on_order = True
-    return [_event(attempt, "order_paid", f"Order {order.number} paid")]
+    if source is not None:
+        return source.order, source
+    return Order.objects.select_for_update().get(pk=order_id), None
+
+
+def _apply_money(attempt: MpesaPaymentAttempt) -> list:
+    """Apply the attempt's money to its order: the one road to Paid.
+
+    Up to the balance still owed, the money is debited on the order's M-Pesa source with a
+    payment event (Oscar's records, so its dashboard tells the truth). When what the order
+    has received then covers what it is due, the order moves to Paid and the customer is
+    owed the confirmation email; below that it is a part payment and the order keeps
+    waiting for the balance. The money is always recorded before the status moves. Money
+    beyond the balance, and money for an order no longer waiting (paid by another payment,
+    cancelled), is kept and flagged for staff to refund or re-apply.
+
+    Called with the attempt locked; locks the order (``_order_locked``). Changes the
+    attempt in memory and returns its timeline events: the caller saves both. A fixed
+    number of queries, whatever the order's lines.
+    """
+    order, source = _order_locked(attempt.order_id)
+    paid = attempt.amount_paid if attempt.amount_paid is not None else attempt.amount
+    if order.status != ORDER_PENDING:
+        return [
+            _flag(
+                attempt,
+                "needs_attention",
+                f"Order {order.number} was already {order.status.lower()}: "
+                f"refund or re-apply {ksh(paid)}",
+            )
+        ]
+    money = order_money_from_source(order, source)
+    applied = min(paid, money.balance)
+    events = []
+    if applied > 0:
+        reference = attempt.receipt_number or attempt.checkout_request_id or ""
+        _source_debit(
+            order=order, source=source, due=money.due, amount=applied, reference=reference
+        )
+        received = money.received + applied
+        covered = received >= money.due
+        event = PaymentEvent.objects.create(
+            order=order,
+            event_type_id=_type_id(
+                PaymentEventType, name=EVENT_PAID if covered else EVENT_PART_PAYMENT
+            ),
+            amount=applied,
+            reference=reference,
+        )
+        attempt.recorded_on_order = True
+        if covered:
+            _payment_event_covers_all_lines(event)
+            _order_move(order, ORDER_PENDING, ORDER_PAID)
+            emails.order_email_queue(order_id=order.pk, kind=OrderEmail.Kind.CONFIRMATION)
+            events.append(_event(attempt, "order_paid", f"Order {order.number} paid"))
+        else:
+            events.append(
+                _event(
+                    attempt,
+                    "part_payment",
+                    f"Order {order.number}: paid {ksh(received)} of {ksh(money.due)}, "
+                    f"balance {ksh(money.due - received)}",
+                )
+            )
+    excess = paid - applied
+    if excess > 0:
+        events.append(
+            _flag(
+                attempt,
+                "overpaid",
+                f"{ksh(excess)} beyond what order {order.number} is due: refund or re-apply",
+            )
+        )
+    return events
+
+
+def _flag(attempt: MpesaPaymentAttempt, kind: str, reason: str):
+    """Flag the attempt for staff (in memory) and return the timeline event saying why."""
+    attempt.needs_attention = True
+    attempt.attention_reason = reason[:255]
+    logger.warning("Payment needs staff: %s", reason, extra=_log_extra(attempt))
+    return _event(attempt, kind, reason)
 
 
 def _order_move(order, old_status: str, new_status: str) -> bool:
     """Oscar's ``order.set_status``, for a change decided under a lock: the same order and
     line statuses, signal and ``OrderStatusChange`` row, in three queries however many lines.
 
-    The order moves only if it still has ``old_status``: one conditional UPDATE, which locks
-    its row until the transaction ends. Its lines follow in one UPDATE (Oscar's cascade saves
-    them one by one), each only from a status that may move to the cascaded one.
+    The order moves only if it still has ``old_status``: one conditional UPDATE (which also
+    locks its row until the transaction ends). Its lines follow in one UPDATE (Oscar's
+    cascade saves them one by one), each only from a status that may move to the cascaded
+    one. Paid is reached only through ``_apply_money``, after the money is recorded.
     """
     if new_status not in Order.pipeline.get(old_status, ()):
         raise InvalidOrderStatus(f"{old_status!r} cannot move to {new_status!r}")
@@ -346,25 +410,31 @@ def _order_move(order, old_status: str, new_status: str) -> bool:
     return True
 
 
-def _source_debit(*, order, source_id: int | None, amount: Decimal, reference: str) -> None:
-    """Oscar's ``source.debit`` (after ``allocate`` for an order placed without an M-Pesa
-    source): the same Source amounts and Transaction rows, without reading the source."""
-    if source_id is None:
+def _source_debit(*, order, source, due: Decimal, amount: Decimal, reference: str) -> None:
+    """Oscar's ``source.debit`` (after ``allocate`` of what the order is due, for an order
+    placed without an M-Pesa source): the same Source amounts and Transaction rows."""
+    if source is None:
         source = Source.objects.create(
             order=order,
             source_type_id=_type_id(SourceType, code=SOURCE_TYPE_CODE),
             currency=order.currency,
-            amount_allocated=amount,
+            amount_allocated=due,
             amount_debited=amount,
         )
         Transaction.objects.bulk_create(
-            Transaction(source=source, txn_type=txn_type, amount=amount, reference=reference)
-            for txn_type in (Transaction.AUTHORISE, Transaction.DEBIT)
+            [
+                Transaction(
+                    source=source, txn_type=Transaction.AUTHORISE, amount=due, reference=reference
+                ),
+                Transaction(
+                    source=source, txn_type=Transaction.DEBIT, amount=amount, reference=reference
+                ),
+            ]
         )
         return
-    Source.objects.filter(pk=source_id).update(amount_debited=F("amount_debited") + amount)
+    Source.objects.filter(pk=source.pk).update(amount_debited=F("amount_debited") + amount)
     Transaction.objects.create(
-        source_id=source_id, txn_type=Transaction.DEBIT, amount=amount, reference=reference
+        source=source, txn_type=Transaction.DEBIT, amount=amount, reference=reference
     )
 
 

@@ -26,7 +26,7 @@ from ..rules import whole_shillings
 from .common import (
     ORDER_PENDING,
     _record_event,
-    amount_due,
+    order_money,
 )
 from .errors import (
     MpesaPaymentError,
@@ -114,13 +114,15 @@ def staff_mark_paid(
 
 
 def staff_match_payment(*, payment: MpesaPaymentAttempt, order_number: str, actor, note: str = ""):
-    """Apply money that matched no order (e.g. a mistyped Paybill account) to an order."""
+    """Apply money that matched no order (e.g. a mistyped Paybill account) to an order still
+    waiting for payment: in full, as a part payment (the order then waits for the
+    balance), or up to the balance with the excess kept flagged for a refund."""
     number = normalise_account_number(order_number)
     with transaction.atomic():
         payment = MpesaPaymentAttempt.objects.select_for_update().get(pk=payment.pk)
         if payment.recorded_on_order or payment.amount_paid is None or not payment.needs_attention:
             raise MpesaPaymentError(_("This payment has nothing left to match."))
-        order = Order.objects.select_for_update().filter(number=number).first()
+        order = Order.objects.filter(number=number).first()
         if order is None:
             raise MpesaPaymentError(_("There is no order %(number)s.") % {"number": number})
         if order.status != ORDER_PENDING:
@@ -128,22 +130,18 @@ def staff_match_payment(*, payment: MpesaPaymentAttempt, order_number: str, acto
                 _("Order %(number)s is %(status)s, not waiting for payment.")
                 % {"number": number, "status": order.status.lower()}
             )
-        due = amount_due(order)
-        if payment.amount_paid != due:
-            raise MpesaPaymentError(
-                _("This payment is KES %(paid)s but order %(number)s is due KES %(due)s.")
-                % {"paid": payment.amount_paid, "number": number, "due": due}
-            )
         payment.order = order
         payment.order_number = order.number
-        payment.amount = due
+        payment.amount = order_money(order).balance or payment.amount_paid
         payment.status = Status.SUCCEEDED
         payment.needs_attention = False
+        payment.attention_reason = ""
         payment.resolved_by = actor
         payment.resolved_at = timezone.now()
         payment.resolution_note = (note or f"Matched to order {order.number}").strip()
         payment.save()
         _record_event(payment, "staff_match", f"Matched to order {order.number}", actor=actor)
+        # Locks the order and applies the money against its balance as it is now.
         _record_payment_on_order(payment)
 
 
