@@ -2,7 +2,9 @@
 
 Money records change only through ``apps.payment.mpesa.services`` (which lock rows and
 keep Oscar's Source/Transaction in step), so the admin offers no add, change or delete to
-anyone, superusers included: it is where admins review every shilling that moved.
+anyone, superusers included: it is where admins review every shilling that moved. It reads
+as the dashboard's M-Pesa pages do (``apps.payment.mpesa.display``): amounts as
+``KSh 3,150``, phones masked one way, timeline events in words.
 """
 
 from django.contrib import admin
@@ -11,8 +13,14 @@ from django.utils.translation import gettext_lazy as _
 from oscar.apps.payment.admin import *  # noqa: F401  (keep Oscar's registrations)
 
 from apps.payment.models import MpesaAttemptEvent, MpesaCallback, MpesaPaymentAttempt, OrderEmail
-from apps.payment.mpesa.phone import mask_phone
+from apps.payment.mpesa.display import (
+    amounts_shown,
+    attempt_status_label,
+    event_label,
+    phone_shown,
+)
 from apps.payment.mpesa.selectors import describe_customer, mask_token, pretty_json
+from apps.shop.money import ksh
 
 
 def _pre(text: str):
@@ -36,7 +44,7 @@ class MpesaAttemptEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = MpesaAttemptEvent
     verbose_name = _("Timeline event")
     verbose_name_plural = _("Timeline")
-    fields = ("created_at", "kind", "message", "actor", "data_pretty")
+    fields = ("created_at", "what", "detail", "actor", "data_pretty")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -44,6 +52,14 @@ class MpesaAttemptEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=_("What"))
+    def what(self, obj: MpesaAttemptEvent) -> str:
+        return event_label(obj.kind)
+
+    @admin.display(description=_("Detail"))
+    def detail(self, obj: MpesaAttemptEvent) -> str:
+        return amounts_shown(obj.message)
 
     @admin.display(description=_("Data"))
     def data_pretty(self, obj: MpesaAttemptEvent):
@@ -69,12 +85,12 @@ class MpesaPaymentAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "channel",
-        "status",
+        "status_shown",
         "order_number",
         "customer",
         "masked_phone",
-        "amount",
-        "amount_paid",
+        "amount_shown",
+        "amount_paid_shown",
         "receipt_number",
         "result_code",
         "needs_attention",
@@ -89,6 +105,9 @@ class MpesaPaymentAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "checkout_request_id",
         "merchant_request_id",
         "bill_ref_number",
+        "payer_name",
+        "guest_email",
+        "user__email",
     )
     list_select_related = ("order", "user")
     date_hierarchy = "created_at"
@@ -101,17 +120,17 @@ class MpesaPaymentAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 "fields": (
                     "channel",
                     "is_test",
-                    "status",
+                    "status_shown",
                     "order_number",
                     "order",
                     "user",
                     "guest_email",
-                    "phone",
-                    "paid_phone",
+                    "masked_phone",
+                    "masked_paid_phone",
                     "payer_name",
                     "bill_ref_number",
-                    "amount",
-                    "amount_paid",
+                    "amount_shown",
+                    "amount_paid_shown",
                     "receipt_number",
                     "result_code",
                     "result_desc",
@@ -127,7 +146,7 @@ class MpesaPaymentAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             {
                 "fields": (
                     "needs_attention",
-                    "attention_reason",
+                    "attention_reason_shown",
                     "resolved_by",
                     "resolved_at",
                     "resolution_note",
@@ -164,9 +183,29 @@ class MpesaPaymentAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def customer(self, obj: MpesaPaymentAttempt) -> str:
         return describe_customer(obj)
 
+    @admin.display(description=_("Status"), ordering="status")
+    def status_shown(self, obj: MpesaPaymentAttempt) -> str:
+        return attempt_status_label(obj)
+
     @admin.display(description=_("Phone"), ordering="phone")
     def masked_phone(self, obj: MpesaPaymentAttempt) -> str:
-        return mask_phone(obj.phone)
+        return phone_shown(obj.phone)
+
+    @admin.display(description=_("Phone that paid"))
+    def masked_paid_phone(self, obj: MpesaPaymentAttempt) -> str:
+        return phone_shown(obj.paid_phone)
+
+    @admin.display(description=_("Amount requested"), ordering="amount")
+    def amount_shown(self, obj: MpesaPaymentAttempt) -> str:
+        return ksh(obj.amount)
+
+    @admin.display(description=_("Amount paid"), ordering="amount_paid")
+    def amount_paid_shown(self, obj: MpesaPaymentAttempt) -> str:
+        return ksh(obj.amount_paid)
+
+    @admin.display(description=_("Attention reason"))
+    def attention_reason_shown(self, obj: MpesaPaymentAttempt) -> str:
+        return amounts_shown(obj.attention_reason)
 
     @admin.display(description=_("Callback token"))
     def callback_token_hint(self, obj: MpesaPaymentAttempt) -> str:

@@ -118,6 +118,15 @@ class MpesaPaymentAttempt(models.Model):
         ordering = ["-created_at", "-pk"]
         verbose_name = _("M-Pesa transaction")
         verbose_name_plural = _("M-Pesa transactions")
+        # The staff actions of the dashboard's M-Pesa section, each on top of Django's
+        # view_mpesapaymentattempt (apps/payment/dashboard/apps.py says who needs which).
+        permissions = [
+            ("mark_mpesa_paid", _("Can mark an order paid with an M-Pesa receipt")),
+            ("match_mpesa_payment", _("Can match an M-Pesa payment to an order")),
+            ("resolve_mpesa_payment", _("Can resolve an M-Pesa payment needing attention")),
+            ("reconcile_mpesa", _("Can run the M-Pesa reconciliation")),
+            ("check_mpesa_status", _("Can ask M-Pesa for the status of a prompt")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["order_number"],

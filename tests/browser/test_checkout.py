@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from oscar.core.loading import get_model
 from playwright.sync_api import expect
 
@@ -85,12 +85,14 @@ def test_staff_see_the_paid_order_with_its_mpesa_receipt_in_the_dashboard(
     staff = get_model("auth", "User").objects.create_user(
         username="mama-mboga", email="staff@example.co.ke", password="sokoni-2024", is_staff=True
     )
-    # Oscar's order pages ask for the order permissions as well as staff status.
+    # Oscar's order pages ask for the order permissions as well as staff status, the
+    # M-Pesa log for its own (the "Payments staff" group holds both).
     staff.user_permissions.set(
         Permission.objects.filter(
             content_type__app_label="order", codename__in=["view_order", "change_order"]
         )
     )
+    staff.groups.add(Group.objects.get(name="Payments staff"))
     page.goto("/accounts/login/")
     login = page.locator("#login_form")
     login.get_by_label("Email address").fill(staff.email)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from apps.payment.dashboard.forms import TransactionFilterForm
 from apps.payment.models import MpesaPaymentAttempt
 from apps.payment.mpesa import selectors
-from tests.functional.dashboard.conftest import attempt_row
+from tests.functional.dashboard.conftest import attempt_row, join_payments_staff
 
 pytestmark = [
     pytest.mark.django_db,
@@ -80,7 +80,8 @@ def test_the_inbox_badge_counts_from_the_attention_index(log):
 
 def test_the_list_page_adds_up_day_totals_not_transactions(client):
     attempt_row().save()
-    client.force_login(get_user_model().objects.create_user("staff", is_staff=True))
+    staff = get_user_model().objects.create_user("staff", is_staff=True)
+    client.force_login(join_payments_staff(staff))
 
     with CaptureQueriesContext(connection) as captured:
         client.get(reverse("mpesa-dashboard:transaction-list"), {"status": "succeeded"})

@@ -1,2 +1,2 @@
-"""The Oscar dashboard's M-Pesa section. Keep this package free of model imports: the
-settings import its ``access`` module for the dashboard navigation."""
+"""The Oscar dashboard's M-Pesa section (an Oscar dashboard app: ``apps.MpesaDashboardConfig``
+says who may reach each URL)."""

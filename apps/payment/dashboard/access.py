@@ -1,15 +1,45 @@
-"""Who may see the dashboard's M-Pesa section: one rule for the views and the navigation.
+"""What a user may do on the M-Pesa pages, for the buttons and links they show: the same
+permissions that guard the URLs (``MpesaDashboardConfig.permissions_map``) and, for the
+links to orders, those of Oscar's orders dashboard."""
 
-Plain functions of the user, with the signature Oscar's dashboard navigation expects of
-an ``access_fn``; imported by the settings, so nothing here may import models.
-"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.apps import apps
+from oscar.views.decorators import check_permissions
 
 
-def staff_access(user, url_name=None, url_args=None, url_kwargs=None) -> bool:
-    """Staff run the shop from the dashboard: they see the log and act on payments."""
-    return bool(user.is_authenticated and user.is_active and user.is_staff)
+@dataclass(frozen=True)
+class MpesaAccess:
+    """One user's rights on the M-Pesa pages, read once per request."""
+
+    export: bool
+    reconcile: bool
+    check_status: bool
+    mark_paid: bool
+    match: bool
+    resolve: bool
+    test_setup: bool
+    open_orders: bool
 
 
-def superuser_access(user, url_name=None, url_args=None, url_kwargs=None) -> bool:
-    """Only superusers may send a test prompt: it moves real money in production."""
-    return staff_access(user) and bool(user.is_superuser)
+def mpesa_access(user) -> MpesaAccess:
+    config = apps.get_app_config("mpesa_dashboard")
+    return MpesaAccess(
+        export=config.user_may(user, "transaction-export"),
+        reconcile=config.user_may(user, "reconcile"),
+        check_status=config.user_may(user, "transaction-check-status"),
+        mark_paid=config.user_may(user, "transaction-mark-paid"),
+        match=config.user_may(user, "transaction-match"),
+        resolve=config.user_may(user, "transaction-resolve"),
+        test_setup=config.user_may(user, "test-setup"),
+        open_orders=may_open_orders(user),
+    )
+
+
+def may_open_orders(user) -> bool:
+    """Whether ``user`` may open /dashboard/orders/<number>/ (Oscar asks for
+    ``order.view_order``, or a partner's ``partner.dashboard_access``)."""
+    orders = apps.get_app_config("orders_dashboard")
+    return check_permissions(user, orders.get_permissions("order-detail"))

@@ -32,7 +32,9 @@ class TransactionFilterForm(forms.Form):
         max_length=100,
         widget=forms.TextInput(
             attrs={
-                "placeholder": _("Receipt, phone, order number or CheckoutRequestID"),
+                "placeholder": _(
+                    "Receipt, phone, order number, CheckoutRequestID, email or payer name"
+                ),
                 "size": 40,
             }
         ),
@@ -51,6 +53,17 @@ class TransactionFilterForm(forms.Form):
     date_to = forms.DateField(
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        date_from, date_to = data.get("date_from"), data.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            self.add_error(
+                "date_to",
+                _("The To date (%(to)s) is before the From date (%(from)s).")
+                % {"to": date_to.isoformat(), "from": date_from.isoformat()},
+            )
+        return data
 
     def filters(self) -> AttemptFilters:
         """The filters to apply; an invalid form filters nothing rather than failing."""
@@ -76,6 +89,16 @@ class MarkPaidForm(forms.Form):
     )
     note = forms.CharField(
         label=_("Note"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    # The confirmation step, in the form itself so that it holds without JavaScript: the
+    # order is paid exactly as by M-Pesa's own answer, on staff's word alone.
+    confirmed = forms.BooleanField(
+        label=_("I checked this receipt on the M-Pesa statement: the amount and the payer match."),
+        error_messages={
+            "required": _(
+                'Tick "I checked this receipt on the M-Pesa statement" to mark the order paid.'
+            )
+        },
     )
 
     def clean_receipt_number(self) -> str:

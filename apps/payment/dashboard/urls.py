@@ -1,42 +1,29 @@
 """URLs of the dashboard's M-Pesa section, mounted at /dashboard/mpesa/.
 
-Every view is wrapped here, so one glance shows who may reach what: staff for the log and
-the actions, superusers only for sending a test prompt.
+Each URL is guarded by the permissions its name has in ``MpesaDashboardConfig``'s
+``permissions_map`` (apps.py), as Oscar guards its own dashboard: guests are sent to the
+dashboard's login, signed-in users without the permission get 403.
 """
 
+from django.apps import apps
 from django.urls import path
 
 from . import views
-from .views import staff_required, superuser_required
 
 app_name = "mpesa-dashboard"
 
-urlpatterns = [
-    path("", staff_required(views.TransactionListView.as_view()), name="transaction-list"),
-    path(
-        "attention/",
-        staff_required(views.AttentionInboxView.as_view()),
-        name="attention-inbox",
-    ),
-    path("export.csv", staff_required(views.transaction_export), name="transaction-export"),
-    path("reconcile/", staff_required(views.reconcile), name="reconcile"),
-    path("test/", superuser_required(views.TestSetupView.as_view()), name="test-setup"),
-    path(
-        "<int:pk>/",
-        staff_required(views.TransactionDetailView.as_view()),
-        name="transaction-detail",
-    ),
-    path(
-        "<int:pk>/status.json",
-        staff_required(views.transaction_status),
-        name="transaction-status",
-    ),
-    path(
-        "<int:pk>/check-status/",
-        staff_required(views.check_status),
-        name="transaction-check-status",
-    ),
-    path("<int:pk>/mark-paid/", staff_required(views.mark_paid), name="transaction-mark-paid"),
-    path("<int:pk>/match/", staff_required(views.match_order), name="transaction-match"),
-    path("<int:pk>/resolve/", staff_required(views.resolve), name="transaction-resolve"),
-]
+urlpatterns = apps.get_app_config("mpesa_dashboard").post_process_urls(
+    [
+        path("", views.TransactionListView.as_view(), name="transaction-list"),
+        path("attention/", views.AttentionInboxView.as_view(), name="attention-inbox"),
+        path("export.csv", views.transaction_export, name="transaction-export"),
+        path("reconcile/", views.reconcile, name="reconcile"),
+        path("test/", views.TestSetupView.as_view(), name="test-setup"),
+        path("<int:pk>/", views.TransactionDetailView.as_view(), name="transaction-detail"),
+        path("<int:pk>/status.json", views.transaction_status, name="transaction-status"),
+        path("<int:pk>/check-status/", views.check_status, name="transaction-check-status"),
+        path("<int:pk>/mark-paid/", views.mark_paid, name="transaction-mark-paid"),
+        path("<int:pk>/match/", views.match_order, name="transaction-match"),
+        path("<int:pk>/resolve/", views.resolve, name="transaction-resolve"),
+    ]
+)

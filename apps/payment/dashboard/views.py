@@ -3,7 +3,9 @@ inbox, one transaction's page with the staff actions, and the "Test M-Pesa setup
 
 Views stay thin: reads go through ``selectors``, every change through ``services`` (which
 lock rows, keep Oscar's order records in step and record who acted). A refused action
-comes back as ``MpesaPaymentError`` whose text is shown to staff as it is.
+comes back as ``MpesaPaymentError`` whose text is shown to staff as it is. Who may reach
+each view is said once, in ``apps.MpesaDashboardConfig.permissions_map``; the pages show
+only the buttons and links the user may use (``access.mpesa_access``).
 """
 
 from __future__ import annotations
@@ -11,12 +13,9 @@ from __future__ import annotations
 import csv
 import dataclasses
 import logging
-from collections.abc import Callable, Iterator
-from functools import wraps
+from collections.abc import Iterator
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import (
     Http404,
@@ -34,9 +33,14 @@ from django.views.generic import ListView, TemplateView
 
 from apps.payment.models import MpesaPaymentAttempt
 from apps.payment.mpesa import selectors, services
-from apps.payment.mpesa.phone import mask_phone
+from apps.payment.mpesa.display import (
+    amounts_shown,
+    attempt_status_label,
+    event_label,
+    phone_shown,
+)
 
-from .access import staff_access, superuser_access
+from .access import mpesa_access
 from .forms import (
     MarkPaidForm,
     MatchOrderForm,
@@ -49,28 +53,6 @@ logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 CSV_CHUNK_SIZE = 2000
-
-
-def _guarded(check: Callable) -> Callable:
-    """Like Oscar's dashboard: guests are sent to log in, signed-in users without the
-    right get 403 (a redirect to a login page they already passed would loop)."""
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs):
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path(), reverse("dashboard:login"))
-            if not check(request.user):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-staff_required = _guarded(staff_access)
-superuser_required = _guarded(superuser_access)
 
 
 def _detail_url(attempt_id: int) -> str:
@@ -92,7 +74,7 @@ def _refused(request: HttpRequest, exc: Exception, attempt_id: int) -> HttpRespo
         request.user.pk,
         exc,
     )
-    messages.error(request, str(exc))
+    messages.error(request, amounts_shown(str(exc)))
     return HttpResponseRedirect(_detail_url(attempt_id))
 
 
@@ -157,9 +139,12 @@ class TransactionListView(ListView):
             totals=self.totals,
             filter_query=query.urlencode(),
             attention_count=MpesaPaymentAttempt.objects.filter(needs_attention=True).count(),
+            may=mpesa_access(self.request.user),
         )
         for attempt in context["transactions"]:
-            attempt.masked_phone = mask_phone(attempt.phone)
+            attempt.phone_shown = phone_shown(attempt.phone)
+            attempt.status_label = attempt_status_label(attempt)
+            attempt.attention_reason_shown = amounts_shown(attempt.attention_reason)
         return context
 
 
@@ -232,17 +217,32 @@ class TransactionDetailView(TemplateView):
             callback.body_pretty = selectors.pretty_json(callback.body)
         events = list(attempt.events.all())
         for event in events:
+            event.label = event_label(event.kind)
+            event.message_shown = amounts_shown(event.message)
             event.data_pretty = selectors.pretty_json(event.data)
+        may = mpesa_access(self.request.user)
+        can_check_status = _can_check_status(attempt)
+        can_mark_paid = _can_mark_paid(attempt)
         context.update(
             attempt=attempt,
+            status_label=attempt_status_label(attempt),
+            attention_reason=amounts_shown(attempt.attention_reason),
+            resolution_note=amounts_shown(attempt.resolution_note),
+            phone=phone_shown(attempt.phone),
+            paid_phone=phone_shown(attempt.paid_phone),
             customer=selectors.describe_customer(attempt),
             token_hint=selectors.mask_token(attempt.callback_token),
             request_pretty=selectors.pretty_json(attempt.request_body),
             response_pretty=selectors.pretty_json(attempt.response_body),
             events=events,
             callbacks=callbacks,
-            can_check_status=_can_check_status(attempt),
-            can_mark_paid=_can_mark_paid(attempt),
+            may=may,
+            # An action is offered where it applies and the user may take it.
+            offer_check_status=can_check_status and may.check_status,
+            offer_mark_paid=can_mark_paid and may.mark_paid,
+            offer_match=attempt.needs_attention and may.match,
+            offer_resolve=attempt.needs_attention and may.resolve,
+            has_work=can_check_status or can_mark_paid or attempt.needs_attention,
             mark_paid_form=MarkPaidForm(),
             match_form=MatchOrderForm(),
             resolve_form=ResolveForm(),
@@ -276,13 +276,13 @@ def check_status(request: HttpRequest, pk: int) -> HttpResponseRedirect:
         messages.info(
             request,
             _("M-Pesa has no final answer yet. Status: %(status)s.")
-            % {"status": attempt.get_status_display()},
+            % {"status": attempt_status_label(attempt)},
         )
     else:
         messages.success(
             request,
             _("M-Pesa answered (%(result)s). Status: %(status)s.")
-            % {"result": result, "status": attempt.get_status_display()},
+            % {"result": result, "status": attempt_status_label(attempt)},
         )
     return HttpResponseRedirect(_detail_url(pk))
 
@@ -354,7 +354,7 @@ def _status_payload(attempt: MpesaPaymentAttempt) -> dict:
     return {
         "id": attempt.pk,
         "status": attempt.status,
-        "status_display": str(attempt.get_status_display()),
+        "status_display": attempt_status_label(attempt),
         "is_open": attempt.is_open,
         "result_code": attempt.result_code,
         "result_desc": attempt.result_desc,
@@ -403,7 +403,7 @@ class TestSetupView(TemplateView):
         messages.success(
             request,
             _("Test prompt sent to %(phone)s. Enter the PIN on the phone and watch it here.")
-            % {"phone": mask_phone(attempt.phone)},
+            % {"phone": phone_shown(attempt.phone)},
         )
         return HttpResponseRedirect(
             reverse("mpesa-dashboard:test-setup") + f"?attempt={attempt.pk}"

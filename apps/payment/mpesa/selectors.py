@@ -13,8 +13,20 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    BooleanField,
+    Count,
+    Expression,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.utils import timezone
+from oscar.core.loading import get_model
 
 from apps.payment.models import (
     MpesaAttemptEvent,
@@ -24,7 +36,10 @@ from apps.payment.models import (
 )
 
 from .day_totals import day_totals_kept
+from .display import phone_shown
 from .phone import InvalidPhoneNumber, mask_phone, normalise_phone
+
+Order = get_model("order", "Order")
 
 # Keys whose values never reach a screen or an export, whatever a stored body holds.
 SECRET_KEYS = frozenset(
@@ -41,6 +56,9 @@ SECRET_KEYS = frozenset(
     }
 )
 REDACTED = "***"
+# Keys (and STK callback item names) whose values are the customer's phone: shown masked,
+# as everywhere else a person reads a phone.
+PHONE_KEYS = frozenset({"phonenumber", "partya", "msisdn"})
 
 
 @dataclass(frozen=True)
@@ -106,11 +124,14 @@ def _day_start(day: date) -> datetime:
 
 def attempt_search_q(text: str) -> Q:
     """Match a receipt, a phone (as typed: 0712 345 678 finds 254712345678), an order
-    number, a CheckoutRequestID/MerchantRequestID or a Paybill account number.
+    number, a CheckoutRequestID/MerchantRequestID, a Paybill account number or payer
+    name, or (text with an ``@``) the customer's email.
 
-    Every branch has an index (migration 0010), so a search reads only what it finds:
-    identifiers on UPPER(...), order numbers (digits) on their own, phones "contains" on
-    trigrams (PostgreSQL). A phone typed in any form is also looked up as 2547XXXXXXXX.
+    Every branch has an index, so a search reads only what it finds: identifiers on
+    UPPER(...), order numbers (digits) on their own, phones and the payer name "contains"
+    on trigrams (PostgreSQL; migrations 0010, 0011). A phone typed in any form is also
+    looked up as 2547XXXXXXXX. An email is matched whole, whatever its case, on the
+    transaction (a guest's), its customer's account or its order (``_email_q``).
     """
     text = text.strip()
     phones = {text}
@@ -124,10 +145,66 @@ def attempt_search_q(text: str) -> Q:
         | Q(checkout_request_id__iexact=text)
         | Q(merchant_request_id__iexact=text)
         | Q(bill_ref_number__iexact=text)
+        | Q(payer_name__icontains=text)
     )
     for phone in sorted(phones):
         condition |= Q(phone__icontains=phone) | Q(paid_phone__icontains=phone)
+    if "@" in text:
+        condition |= _email_q(text)
     return condition
+
+
+def _email_q(email: str) -> Q:
+    """Transactions whose customer has this email: a guest's on the transaction, the
+    account's, or the order's (a Paybill payment matched to a guest's order).
+
+    The accounts and orders with that email are found first (reading those tables: Oscar
+    keeps no index on their emails' case), then the transactions by their user_id and
+    order_id indexes, so the log itself is still read only where it matches.
+    """
+    users = get_user_model()._default_manager.filter(email__iexact=email).values("pk")
+    orders = Order._default_manager.filter(guest_email__iexact=email).values("pk")
+    return (
+        Q(guest_email__iexact=email)
+        | Q(InSubqueryOnce(F("user_id"), users))
+        | Q(InSubqueryOnce(F("order_id"), orders))
+    )
+
+
+class InSubqueryOnce(Expression):
+    """``column IN (subquery)``, written for PostgreSQL as ``column = ANY(ARRAY(subquery))``.
+
+    Inside an OR, PostgreSQL checks ``IN (subquery)`` row by row (a hashed SubPlan over a
+    sequential scan of the log); ``ARRAY(subquery)`` it computes once, and then looks its
+    values up in the column's index like any other branch of the OR.
+    """
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, column, queryset):
+        super().__init__()
+        self.column = column
+        self.subquery = Subquery(queryset)
+
+    def get_source_expressions(self):
+        return [self.column, self.subquery]
+
+    def set_source_expressions(self, exprs):
+        self.column, self.subquery = exprs
+
+    def _compiled(self, compiler):
+        column_sql, column_params = compiler.compile(self.column)
+        subquery_sql, subquery_params = compiler.compile(self.subquery)
+        return column_sql, subquery_sql, (*column_params, *subquery_params)
+
+    def as_sql(self, compiler, connection):
+        column_sql, subquery_sql, params = self._compiled(compiler)
+        return f"{column_sql} IN {subquery_sql}", params
+
+    def as_postgresql(self, compiler, connection):
+        column_sql, subquery_sql, params = self._compiled(compiler)
+        return f"{column_sql} = ANY(ARRAY{subquery_sql})", params
 
 
 def attempt_totals(*, filters: AttemptFilters) -> AttemptTotals:
@@ -215,7 +292,7 @@ def attempt_csv_rows(
     rows = queryset.values_list(*fields).iterator(chunk_size=chunk_size)
     for row in rows:
         values = list(row)
-        values[phone_at] = mask_phone(values[phone_at])
+        values[phone_at] = phone_shown(values[phone_at])
         yield [_csv_value(value) for value in values]
 
 
@@ -237,15 +314,36 @@ def _csv_value(value: Any) -> Any:
 
 
 def redact(data: Any) -> Any:
-    """A copy of a JSON value with every secret-looking key's value replaced."""
+    """A copy of a JSON value with every secret-looking key's value replaced and every
+    phone number masked (``"PhoneNumber": 254712345678`` and the callback's
+    ``{"Name": "PhoneNumber", "Value": 254712345678}``)."""
     if isinstance(data, dict):
-        return {
-            key: REDACTED if str(key).lower() in SECRET_KEYS else redact(value)
-            for key, value in data.items()
-        }
+        if str(data.get("Name", "")).lower() in PHONE_KEYS and "Value" in data:
+            return {
+                **redact({k: v for k, v in data.items() if k != "Value"}),
+                "Value": _masked_if_phone(data["Value"]),
+            }
+        return {key: _redacted_value(str(key).lower(), value) for key, value in data.items()}
     if isinstance(data, list):
         return [redact(item) for item in data]
     return data
+
+
+def _redacted_value(key: str, value: Any) -> Any:
+    if key in SECRET_KEYS:
+        return REDACTED
+    if key in PHONE_KEYS:
+        return _masked_if_phone(value)
+    return redact(value)
+
+
+def _masked_if_phone(value: Any) -> Any:
+    """A full phone number masked; anything else (a shortcode, Safaricom's own masked or
+    hashed number) as it was sent."""
+    try:
+        return mask_phone(normalise_phone(str(value)))
+    except InvalidPhoneNumber:
+        return value
 
 
 def pretty_json(data: Any) -> str:

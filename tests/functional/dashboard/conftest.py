@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from apps.payment.models import MpesaPaymentAttempt
@@ -30,6 +31,17 @@ def _user(username: str, **flags):
 @pytest.fixture
 def staff(db):
     return _user("staff", is_staff=True)
+
+
+def join_payments_staff(user):
+    """The group migration 0011 of the payment app makes: the M-Pesa working set."""
+    user.groups.add(Group.objects.get(name="Payments staff"))
+    return user
+
+
+@pytest.fixture
+def payments_staff(db):
+    return join_payments_staff(_user("cashier", is_staff=True))
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""Nobody but staff reaches the M-Pesa log, its CSV or its actions; only superusers may
-send a test prompt. Guests are sent to log in, signed-in shoppers get 403."""
+"""Nobody but staff with the M-Pesa permissions reaches the log, its CSV or its actions;
+only superusers may send a test prompt. Guests are sent to log in, signed-in shoppers get
+403. (test_mpesa_permissions.py holds the whole matrix of accounts and URLs.)"""
 
 import pytest
 from django.urls import reverse
@@ -72,8 +73,10 @@ def test_signed_in_shopper_is_refused_and_nothing_changes(
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_staff_who_is_not_a_superuser_may_not_send_test_prompts(client, staff, daraja, method):
-    client.force_login(staff)
+def test_staff_who_is_not_a_superuser_may_not_send_test_prompts(
+    client, payments_staff, daraja, method
+):
+    client.force_login(payments_staff)
 
     response = _request(client, method, reverse("mpesa-dashboard:test-setup"))
 
@@ -81,21 +84,28 @@ def test_staff_who_is_not_a_superuser_may_not_send_test_prompts(client, staff, d
     assert daraja.pushes == []
 
 
-def test_inactive_staff_account_is_refused(client, staff):
-    staff.is_active = False
-    staff.save()
-    client.force_login(staff)
+def test_inactive_staff_account_is_refused(client, payments_staff):
+    payments_staff.is_active = False
+    payments_staff.save()
+    client.force_login(payments_staff)
     response = client.get(reverse("mpesa-dashboard:transaction-list"))
     assert response.status_code != 200
 
 
-def test_staff_see_the_mpesa_section_in_the_dashboard_navigation(client, staff):
-    client.force_login(staff)
+def test_payments_staff_see_the_mpesa_section_in_the_dashboard_navigation(client, payments_staff):
+    client.force_login(payments_staff)
     page = client.get(reverse("dashboard:index")).content.decode()
     assert reverse("mpesa-dashboard:transaction-list") in page
     assert reverse("mpesa-dashboard:attention-inbox") in page
     # The test prompt moves real money: its entry is for superusers only.
     assert reverse("mpesa-dashboard:test-setup") not in page
+
+
+def test_staff_without_the_mpesa_permissions_see_no_mpesa_section(client, staff):
+    client.force_login(staff)
+    page = client.get(reverse("dashboard:index")).content.decode()
+    assert f'href="{reverse("mpesa-dashboard:transaction-list")}"' not in page
+    assert f'href="{reverse("mpesa-dashboard:attention-inbox")}"' not in page
 
 
 def test_superusers_also_see_the_test_setup_entry(client, superuser):

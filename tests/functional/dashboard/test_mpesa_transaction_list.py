@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.payment.models import MpesaPaymentAttempt
 
-from .conftest import attempt_row
+from .conftest import attempt_row, join_payments_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ INBOX_URL = reverse("mpesa-dashboard:attention-inbox")
 
 @pytest.fixture
 def staff_client(client, staff):
-    client.force_login(staff)
+    client.force_login(join_payments_staff(staff))
     return client
 
 

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from oscar.test.factories import create_order
 
 from apps.payment.admin import MpesaCallbackAdmin, MpesaPaymentAttemptAdmin, OrderEmailAdmin
@@ -233,3 +234,46 @@ def test_the_order_email_outbox_shows_what_was_sent_and_why_not(admin_client):
     assert listing.status_code == 200
     assert "100950" in page and "SMTPServerDisconnected" in page
     assert "Add order email" not in page
+
+
+def test_the_log_reads_as_the_dashboard_does_amounts_phones_status_and_events(admin_client):
+    """KSh amounts, phones masked alike for STK and Paybill, statuses and timeline events
+    in words (apps.payment.mpesa.display), in the list and on a transaction's page."""
+    stk = make_attempt(1, amount=Decimal("3150"), amount_paid=Decimal("3150"))
+    paybill = make_attempt(
+        2,
+        channel="paybill",
+        checkout_request_id=None,
+        phone="2547 ***** 126",
+        status="review",
+        needs_attention=False,
+        resolved_at=timezone.now(),
+        attention_reason="Paid KES 1000, prompted for KES 1250",
+    )
+    MpesaAttemptEvent.objects.create(
+        attempt=stk, kind="created", message="Prompt for KES 3150 to 2547****5678"
+    )
+
+    listing = html.unescape(admin_client.get(CHANGELIST).content.decode())
+    stk_page = html.unescape(admin_client.get(f"{CHANGELIST}{stk.pk}/change/").content.decode())
+    paybill_page = html.unescape(
+        admin_client.get(f"{CHANGELIST}{paybill.pk}/change/").content.decode()
+    )
+
+    assert "KSh\xa03,150" in listing and "3150.00" not in listing
+    assert "2547****5678" in listing and "2547*****126" in listing
+    assert "Money received, resolved by staff" in listing
+    assert "Prompt sent" in stk_page and "Prompt for KSh\xa03,150 to 2547****5678" in stk_page
+    assert "254712345678" not in stk_page
+    assert "2547*****126" in paybill_page and "2547 ***** 126" not in paybill_page
+    assert "Paid KSh\xa01,000, prompted for KSh\xa01,250" in paybill_page
+
+
+@pytest.mark.parametrize("term", ["NICHOLAS", "wanjiku@example.com"])
+def test_changelist_searches_payer_name_and_email(admin_client, term):
+    make_attempt(1)
+    wanted = make_attempt(2, payer_name="NICHOLAS", guest_email="wanjiku@example.com")
+
+    response = admin_client.get(CHANGELIST, {"q": term})
+
+    assert list(response.context["cl"].result_list) == [wanted]
