@@ -52,7 +52,8 @@ bench: install
 	command -v wrk >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk)
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
-## load: 50 Locust shoppers check out and pay for 2 minutes, then the records are checked (load/run.py)
+## load: 50 Locust shoppers check out and pay for 2 minutes, then the records are checked and
+## the books audited (manage.py mpesa_audit); fails when they do not balance (load/run.py)
 var/bench-venv/.installed: requirements-bench.txt
 	$(PYTHON) -m venv var/bench-venv
 	var/bench-venv/bin/pip install --quiet -r requirements-bench.txt

@@ -1,5 +1,6 @@
 """``make load``: 50 simulated shoppers check out and pay for 2 minutes against gunicorn
-with PostgreSQL, Redis and the Daraja simulator; then the records are checked.
+with PostgreSQL, Redis and the Daraja simulator; then the records are checked and the
+books audited (``manage.py mpesa_audit``): the run fails when they do not balance.
 
 The shop runs the local settings (the production settings refuse the simulator and an
 http callback URL) with PostgreSQL, Redis, DEBUG off and ``deploy/gunicorn.conf.py``.
@@ -118,8 +119,23 @@ def main() -> None:
         [PYTHON, "load/check_records.py"], env=env, cwd=ROOT, capture_output=True, text=True
     )
     lines += ["", "records after the run:", check.stdout.strip()]
-    verdict = locust.returncode == 0 and check.returncode == 0 and "LOAD_5XX 0" in output
-    lines += ["", "PASS: every invariant holds, zero 5xx" if verdict else "FAIL: see above"]
+    # The books balance: every shilling received applied, waiting or resolved; no order
+    # paid without its money; no receipt counted twice (apps/payment/mpesa/audit.py).
+    audit = subprocess.run(
+        [PYTHON, "manage.py", "mpesa_audit"], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    breaches = [row for row in audit.stdout.splitlines() if row.startswith("BREACH")]
+    totals = [row for row in audit.stdout.splitlines() if row and not row.startswith("BREACH")]
+    lines += ["", "books audit (manage.py mpesa_audit):", *breaches[:30], *totals]
+    lines += [audit.stderr.strip()] if audit.returncode else []
+    verdict = (
+        locust.returncode == 0
+        and check.returncode == 0
+        and audit.returncode == 0
+        and "LOAD_5XX 0" in output
+    )
+    passed = "PASS: every invariant holds, the books balance, zero 5xx"
+    lines += ["", passed if verdict else "FAIL: see above"]
     text = "\n".join(lines) + "\n"
     print(text)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ dashboard's login, signed-in users without the permission get 403.
 from django.apps import apps
 from django.urls import path
 
-from . import views
+from . import books, views
 
 app_name = "mpesa-dashboard"
 
@@ -19,6 +19,7 @@ urlpatterns = apps.get_app_config("mpesa_dashboard").post_process_urls(
         path("export.csv", views.transaction_export, name="transaction-export"),
         path("reconcile/", views.reconcile, name="reconcile"),
         path("test/", views.TestSetupView.as_view(), name="test-setup"),
+        path("books/", books.BooksView.as_view(), name="books"),
         path("<int:pk>/", views.TransactionDetailView.as_view(), name="transaction-detail"),
         path("<int:pk>/status.json", views.transaction_status, name="transaction-status"),
         path("<int:pk>/check-status/", views.check_status, name="transaction-check-status"),

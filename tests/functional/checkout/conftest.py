@@ -12,6 +12,7 @@ from django.core import mail
 from oscar.core.loading import get_model
 
 from apps.payment.models import MpesaPaymentAttempt
+from apps.payment.mpesa.audit import books_audit
 from tests import helpers
 from tests.functional.storefront.conftest import catalogue  # noqa: F401  (shared fixture)
 from tests.functional.storefront.test_guest_checkout import (
@@ -34,6 +35,24 @@ def daraja_simulator(live_server, settings):
     settings.MPESA_QUERY_AFTER_SECONDS = 30
     settings.MPESA_RESEND_SPACING_SECONDS = 0
     return live_server
+
+
+# Whatever a flow or a fault did, the books balance after it (apps/payment/mpesa/audit.py).
+BOOKS_CHECKED_AFTER = {
+    "test_fault_matrix",
+    "test_mpesa_checkout",
+    "test_paybill",
+    "test_part_payments",
+}
+
+
+@pytest.fixture(autouse=True)
+def books_balance_after_each_flow(request):
+    yield
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    if module in BOOKS_CHECKED_AFTER and request.node.get_closest_marker("django_db"):
+        report = books_audit(listed=None)
+        assert report.ok, "\n".join(breach.message for breach in report.breaches)
 
 
 # Checkout flows wait on the simulator, the shop and the mail: 15 s unless told otherwise.
