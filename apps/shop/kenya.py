@@ -2,6 +2,8 @@
 
 from decimal import Decimal
 
+from django.conf import settings
+
 #: The 47 counties of the Constitution of Kenya (2010), First Schedule, in its order.
 COUNTIES: tuple[str, ...] = (
     "Mombasa",
@@ -61,8 +63,10 @@ NAIROBI = "Nairobi"
 #: ISO 3166-1 code of the only country the shop delivers to.
 COUNTRY_CODE = "KE"
 
-#: Kenya's standard VAT rate; the shop's prices and charges include it.
-VAT_RATE = Decimal("0.16")
+
+def vat_rate() -> Decimal:
+    """The VAT rate every price and charge includes (``SHOP_VAT_RATE``; 0: no VAT)."""
+    return settings.SHOP_VAT_RATE
 
 
 def excluding_vat(amount_incl_vat: Decimal) -> Decimal:
@@ -70,4 +74,4 @@ def excluding_vat(amount_incl_vat: Decimal) -> Decimal:
 
     Kenyan prices are quoted with VAT in; Oscar also wants the amount before tax.
     """
-    return (amount_incl_vat / (1 + VAT_RATE)).quantize(Decimal("0.01"))
+    return (amount_incl_vat / (1 + vat_rate())).quantize(Decimal("0.01"))

@@ -5,6 +5,7 @@ Everything that differs between machines is read from the environment (or a
 documents each variable.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -48,6 +49,7 @@ OSCAR_FORKED_APPS = {
     "oscar.apps.catalogue.apps.CatalogueConfig": "apps.catalogue.apps.CatalogueConfig",
     "oscar.apps.customer.apps.CustomerConfig": "apps.customer.apps.CustomerConfig",
     "oscar.apps.basket.apps.BasketConfig": "apps.basket.apps.BasketConfig",
+    "oscar.apps.partner.apps.PartnerConfig": "apps.partner.apps.PartnerConfig",
     "oscar.apps.dashboard.apps.DashboardConfig": "apps.dashboard.apps.DashboardConfig",
     "oscar.apps.dashboard.orders.apps.OrdersDashboardConfig": (
         "apps.dashboard.orders.apps.OrdersDashboardConfig"
@@ -366,6 +368,13 @@ SHOP_DEMO_ALLOWED = False
 SHOP_DOMAIN = env("SHOP_DOMAIN", default="127.0.0.1:8000")
 # Delivery is free from this basket total (KES, VAT included).
 SHOP_FREE_DELIVERY_THRESHOLD = env.int("SHOP_FREE_DELIVERY_THRESHOLD", default=5000)
+# The shop's one tax policy, for products and shipping alike: every price and charge is
+# quoted with VAT included at this rate (Kenya's standard rate, 0.16); the part that is
+# VAT is worked out from it (apps.partner.strategy, apps.shipping.methods). 0 is a shop
+# not registered for VAT: no tax at all, prices as they are.
+SHOP_VAT_RATE = Decimal(env.str("SHOP_VAT_RATE", default="0.16"))
+if not Decimal("0") <= SHOP_VAT_RATE < Decimal("1"):
+    raise ImproperlyConfigured("SHOP_VAT_RATE must be a fraction from 0 to below 1, e.g. 0.16.")
 
 # --- Logging ----------------------------------------------------------------------------
 
