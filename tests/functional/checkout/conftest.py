@@ -9,10 +9,12 @@ from functools import partial
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from oscar.core.loading import get_model
 
 from apps.payment.models import MpesaPaymentAttempt
 from apps.payment.mpesa.audit import books_audit
+from apps.payment.mpesa.gateway import DarajaClient
 from tests import helpers
 from tests.functional.storefront.conftest import catalogue  # noqa: F401  (shared fixture)
 from tests.functional.storefront.test_guest_checkout import (
@@ -99,3 +101,28 @@ def debits(order):
 
 def emails_to(address: str):
     return [m for m in mail.outbox if address in m.to]
+
+
+# --- Paybill (C2B) -----------------------------------------------------------------
+
+PAYER = "0708374149"
+
+
+@pytest.fixture
+def paybill(daraja_simulator, settings):
+    """Register the shop's C2B URLs with the simulator, as an operator would."""
+
+    def register(validation: bool = True):
+        args = []
+        if not validation:
+            # External validation is off unless Safaricom enables it: an unreachable
+            # validation URL with ResponseType "Completed" goes straight to confirmation.
+            args = ["--validation-url", daraja_simulator.url + "/payments/not-validated/"]
+        call_command("mpesa_register_c2b", *args, stdout=open("/dev/null", "w"))
+        return DarajaClient.from_settings()
+
+    return register
+
+
+def pay_by_paybill(client, amount, account):
+    client.c2b_simulate(amount=amount, msisdn=PAYER, bill_ref_number=account)

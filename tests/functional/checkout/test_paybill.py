@@ -6,41 +6,18 @@ from decimal import Decimal
 
 import pytest
 import requests
-from django.core.management import call_command
 from oscar.core.loading import get_model
 from oscar.test.factories import UserFactory
 
 from apps.payment.models import MpesaPaymentAttempt
 from apps.payment.mpesa import services
-from apps.payment.mpesa.gateway import DarajaClient
 
-from .conftest import debits, wait_until
+from .conftest import debits, pay_by_paybill, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 Order = get_model("order", "Order")
 Status = MpesaPaymentAttempt.Status
-PAYER = "0708374149"
-
-
-@pytest.fixture
-def paybill(daraja_simulator, settings):
-    """Register the shop's C2B URLs with the simulator, as an operator would."""
-
-    def register(validation: bool = True):
-        args = []
-        if not validation:
-            # External validation is off unless Safaricom enables it: an unreachable
-            # validation URL with ResponseType "Completed" goes straight to confirmation.
-            args = ["--validation-url", daraja_simulator.url + "/payments/not-validated/"]
-        call_command("mpesa_register_c2b", *args, stdout=open("/dev/null", "w"))
-        return DarajaClient.from_settings()
-
-    return register
-
-
-def pay_by_paybill(client, amount, account):
-    client.c2b_simulate(amount=amount, msisdn=PAYER, bill_ref_number=account)
 
 
 def wait_for_payment():
