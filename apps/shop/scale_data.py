@@ -23,7 +23,11 @@ from django.utils import timezone
 from oscar.core.loading import get_model
 
 from apps.payment.models import MpesaPaymentAttempt
-from apps.payment.mpesa.services import callback_token_digest
+from apps.payment.mpesa.services import (
+    SOURCE_TYPE_CODE,
+    callback_token_digest,
+    payment_types_ensure,
+)
 from apps.shop.cache import bump_catalogue_version
 from apps.shop.demo import product_card_png
 
@@ -34,6 +38,9 @@ Line = get_model("order", "Line")
 Order = get_model("order", "Order")
 Partner = get_model("partner", "Partner")
 Product = get_model("catalogue", "Product")
+Source = get_model("payment", "Source")
+SourceType = get_model("payment", "SourceType")
+Transaction = get_model("payment", "Transaction")
 ProductCategory = get_model("catalogue", "ProductCategory")
 ProductClass = get_model("catalogue", "ProductClass")
 ProductImage = get_model("catalogue", "ProductImage")
@@ -251,7 +258,43 @@ def generate_orders(
             for order, (_, _, attempt) in zip(orders, built, strict=True):
                 attempt.order_id = order.pk
             MpesaPaymentAttempt.objects.bulk_create([attempt for _, _, attempt in built])
+            _sources_create(orders, [attempt for _, _, attempt in built], paid=not pending)
         made += len(orders)
         if made % 10_000 < BATCH:
             progress(f"orders: {made}/{count}")
     return waiting
+
+
+def _sources_create(orders, attempts, *, paid: bool) -> None:
+    """Each order's M-Pesa source as checkout and settling leave it: the amount allocated
+    (an Authorise transaction) and, for a paid order, debited with its receipt (a Debit
+    transaction), so the generated books balance (``manage.py mpesa_audit``)."""
+    payment_types_ensure()
+    source_type = SourceType.objects.get(code=SOURCE_TYPE_CODE)
+    sources = Source.objects.bulk_create(
+        Source(
+            order_id=order.pk,
+            source_type=source_type,
+            currency=order.currency,
+            amount_allocated=order.total_incl_tax,
+            amount_debited=order.total_incl_tax if paid else Decimal(0),
+        )
+        for order in orders
+    )
+    transactions = []
+    for source, attempt in zip(sources, attempts, strict=True):
+        transactions.append(
+            Transaction(
+                source=source, txn_type=Transaction.AUTHORISE, amount=source.amount_allocated
+            )
+        )
+        if paid:
+            transactions.append(
+                Transaction(
+                    source=source,
+                    txn_type=Transaction.DEBIT,
+                    amount=source.amount_debited,
+                    reference=attempt.receipt_number,
+                )
+            )
+    Transaction.objects.bulk_create(transactions)

@@ -15,6 +15,7 @@ from haystack import connections
 from oscar.core.loading import get_model
 
 from apps.payment.models import MpesaPaymentAttempt
+from apps.payment.mpesa.audit import books_audit
 from apps.shop.scale_data import DEPARTMENTS, generate_orders, generate_products
 
 Category = get_model("catalogue", "Category")
@@ -91,3 +92,14 @@ def test_generated_data_leaves_the_planner_statistics_up_to_date():
         )
         (estimated,) = cursor.fetchone()
     assert estimated == MpesaPaymentAttempt.objects.count() == 30
+
+
+def test_generated_orders_keep_the_books_balanced(db):
+    """The bench's orders carry their money as the shop records it: ``mpesa_audit`` on
+    the big database checks real books, not generated gaps."""
+    generate_products(2, progress=lambda _: None)
+    generate_orders(6, progress=lambda _: None)
+    generate_orders(3, progress=lambda _: None, pending=True)
+
+    report = books_audit()
+    assert report.ok, report.breaches
