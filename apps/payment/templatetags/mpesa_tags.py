@@ -1,6 +1,7 @@
 """Template tags for showing customers how to finish paying an order."""
 
 from django import template
+from django.apps import apps
 from django.conf import settings
 
 from apps.payment.mpesa import services
@@ -35,3 +36,19 @@ def local_phone(msisdn: str) -> str:
         local = "0" + digits[3:]
         return f"{local[:4]} {local[4:7]} {local[7:]}"
     return digits
+
+
+@register.simple_tag
+def mpesa_part_payment(order) -> str:
+    """ "Paid KSh X of Y — balance KSh Z" for an order still waiting for the rest of its
+    money, else nothing: what staff read on the order's page."""
+    if order is None or order.status != services.ORDER_PENDING:
+        return ""
+    money = services.order_money(order)
+    return part_payment_text(money) if money.is_part_paid else ""
+
+
+@register.filter
+def may_view_mpesa(user) -> bool:
+    """Whether ``user`` may open the M-Pesa log's pages (the links to them show only then)."""
+    return apps.get_app_config("mpesa_dashboard").user_may(user, "transaction-detail")

@@ -2,13 +2,34 @@
 
 Oscar shows a staff user only the orders of partners they belong to; superusers see all."""
 
+import json
+
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from apps.payment.mpesa import services
+from apps.payment.mpesa.c2b import parse_c2b
 from tests.integration.payment.conftest import failure, initiate, success
 
 pytestmark = pytest.mark.django_db
+
+
+def paybill_payment(account: str, amount: str):
+    return parse_c2b(
+        json.dumps(
+            {
+                "TransactionType": "Pay Bill",
+                "TransID": "RKL51ZDR4F",
+                "TransTime": "20231121121325",
+                "TransAmount": amount,
+                "BusinessShortCode": "174379",
+                "BillRefNumber": account,
+                "MSISDN": "254708374149",
+                "FirstName": "WANJIKU",
+            }
+        )
+    )
 
 
 def test_order_page_lists_its_mpesa_attempts_with_receipt_and_links(
@@ -39,3 +60,33 @@ def test_order_page_without_mpesa_attempts_says_so(client, superuser, pending_or
     client.force_login(superuser)
     response = client.get(reverse("dashboard:order-detail", kwargs={"number": "100777"}))
     assert "No M-Pesa transactions for this order." in response.content.decode()
+
+
+def test_order_page_tells_staff_what_was_paid_and_what_is_left(
+    client, payments_staff, pending_order
+):
+    services.c2b_confirm(payment=paybill_payment(pending_order.number, "1000"))
+    client.force_login(payments_staff)
+
+    page = client.get(reverse("dashboard:order-detail", kwargs={"number": "100777"}))
+
+    part_paid = page.content.decode()
+    assert "Paid KSh\xa01,000 of KSh\xa01,250 — balance KSh\xa0250" in part_paid
+
+
+def test_order_page_links_to_mpesa_records_only_for_staff_who_may_read_them(
+    client, pending_order, django_user_model
+):
+    attempt = services.c2b_confirm(payment=paybill_payment(pending_order.number, "1000"))
+    detail = reverse("mpesa-dashboard:transaction-detail", kwargs={"pk": attempt.pk})
+    order_page = reverse("dashboard:order-detail", kwargs={"number": "100777"})
+    clerk = django_user_model.objects.create_user("clerk", "clerk@example.com", "x", is_staff=True)
+    clerk.user_permissions.add(Permission.objects.get(codename="view_order"))
+    client.force_login(clerk)
+
+    page = client.get(order_page)
+
+    assert page.status_code == 200 and 'id="mpesa-attempts"' in page.content.decode()
+    assert detail not in page.content.decode()
+    clerk.user_permissions.add(Permission.objects.get(codename="view_mpesapaymentattempt"))
+    assert detail in client.get(order_page).content.decode()
