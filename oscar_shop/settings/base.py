@@ -256,6 +256,7 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [  # noqa: F405
         "children": [
             {"label": _("Transactions"), "url_name": "mpesa-dashboard:transaction-list"},
             {"label": _("Needs attention"), "url_name": "mpesa-dashboard:attention-inbox"},
+            {"label": _("Books balance"), "url_name": "mpesa-dashboard:books"},
             {"label": _("Test M-Pesa setup"), "url_name": "mpesa-dashboard:test-setup"},
         ],
     },

@@ -97,6 +97,7 @@ def test_payments_staff_see_the_mpesa_section_in_the_dashboard_navigation(client
     page = client.get(reverse("dashboard:index")).content.decode()
     assert reverse("mpesa-dashboard:transaction-list") in page
     assert reverse("mpesa-dashboard:attention-inbox") in page
+    assert reverse("mpesa-dashboard:books") in page
     # The test prompt moves real money: its entry is for superusers only.
     assert reverse("mpesa-dashboard:test-setup") not in page
 
@@ -106,6 +107,7 @@ def test_staff_without_the_mpesa_permissions_see_no_mpesa_section(client, staff)
     page = client.get(reverse("dashboard:index")).content.decode()
     assert f'href="{reverse("mpesa-dashboard:transaction-list")}"' not in page
     assert f'href="{reverse("mpesa-dashboard:attention-inbox")}"' not in page
+    assert f'href="{reverse("mpesa-dashboard:books")}"' not in page
 
 
 def test_superusers_also_see_the_test_setup_entry(client, superuser):
