@@ -34,6 +34,7 @@ EVENT_LABELS = {
     "order_paid": _("Order marked paid"),
     "part_payment": _("Part payment recorded on the order"),
     "overpaid": _("Paid more than the amount due"),
+    "balance_overdue": _("Order still part-paid when it expired"),
     "refund_flagged": _("Flagged for a refund"),
     "review": _("Money received, held for staff review"),
     "needs_attention": _("Needs staff attention"),

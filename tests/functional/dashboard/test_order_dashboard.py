@@ -2,34 +2,14 @@
 
 Oscar shows a staff user only the orders of partners they belong to; superusers see all."""
 
-import json
-
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from apps.payment.mpesa import services
-from apps.payment.mpesa.c2b import parse_c2b
-from tests.integration.payment.conftest import failure, initiate, success
+from tests.integration.payment.conftest import failure, initiate, paybill_payment, success
 
 pytestmark = pytest.mark.django_db
-
-
-def paybill_payment(account: str, amount: str):
-    return parse_c2b(
-        json.dumps(
-            {
-                "TransactionType": "Pay Bill",
-                "TransID": "RKL51ZDR4F",
-                "TransTime": "20231121121325",
-                "TransAmount": amount,
-                "BusinessShortCode": "174379",
-                "BillRefNumber": account,
-                "MSISDN": "254708374149",
-                "FirstName": "WANJIKU",
-            }
-        )
-    )
 
 
 def test_order_page_lists_its_mpesa_attempts_with_receipt_and_links(

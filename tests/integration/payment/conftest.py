@@ -1,6 +1,7 @@
 """Fixtures for the M-Pesa services: a pending order and a scripted Daraja at the boundary."""
 
 import itertools
+import json
 from decimal import Decimal
 
 import pytest
@@ -8,6 +9,7 @@ from oscar.core.loading import get_class, get_model
 from oscar.test.factories import create_order, create_product, create_stockrecord
 
 from apps.payment.mpesa import gateway, services
+from apps.payment.mpesa.c2b import parse_c2b
 
 Basket = get_model("basket", "Basket")
 Default = get_class("partner.strategy", "Default")
@@ -145,4 +147,23 @@ def failure(attempt, code="1032", desc="Request cancelled by user"):
         result_code=code,
         result_desc=desc,
         checkout_request_id=attempt.checkout_request_id,
+    )
+
+
+def paybill_payment(account: str, amount: str, trans_id: str = "RKL51ZDR4F"):
+    """A Paybill confirmation as Daraja sends it, parsed: ``amount`` shillings for
+    ``account`` (what the customer typed as the account number)."""
+    return parse_c2b(
+        json.dumps(
+            {
+                "TransactionType": "Pay Bill",
+                "TransID": trans_id,
+                "TransTime": "20231121121325",
+                "TransAmount": amount,
+                "BusinessShortCode": "174379",
+                "BillRefNumber": account,
+                "MSISDN": "254708374149",
+                "FirstName": "WANJIKU",
+            }
+        )
     )

@@ -12,7 +12,14 @@ from oscar.core.loading import get_class, get_model
 from apps.payment.models import MpesaPaymentAttempt
 from apps.payment.mpesa import gateway, services
 
-from .conftest import failure, initiate, place_pending_order, query_answer, success
+from .conftest import (
+    failure,
+    initiate,
+    paybill_payment,
+    place_pending_order,
+    query_answer,
+    success,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -505,3 +512,24 @@ class TestReconcile:
         assert attempt.status == Status.SUCCEEDED and attempt.receipt_number
         assert attempt.needs_attention and "cancelled" in attempt.attention_reason
         assert not debits(pending_order).exists()
+
+    def test_a_part_paid_order_past_its_time_is_kept_and_flagged_once_not_cancelled(
+        self, pending_order, settings, django_capture_on_commit_callbacks
+    ):
+        part = services.c2b_confirm(payment=paybill_payment(pending_order.number, "1000"))
+        type(pending_order).objects.filter(pk=pending_order.pk).update(
+            date_placed=timezone.now() - timedelta(minutes=settings.MPESA_ORDER_EXPIRY_MINUTES)
+        )
+        later = timezone.now() + timedelta(minutes=1)
+
+        for _ in range(2):
+            with django_capture_on_commit_callbacks(execute=True):
+                report = services.mpesa_reconcile(now=later)
+
+        assert report.cancelled_orders == 0
+        pending_order.refresh_from_db()
+        part.refresh_from_db()
+        assert pending_order.status == "Pending payment"
+        assert part.needs_attention
+        assert "paid KSh\xa01,000 of KSh\xa01,250; refund or follow up" in part.attention_reason
+        assert part.events.filter(kind="balance_overdue").count() == 1

@@ -19,6 +19,7 @@ from apps.payment.models import (
     MpesaPaymentAttempt,
     OrderEmail,
 )
+from apps.shop.money import ksh
 
 from .. import emails, gateway
 from . import common
@@ -31,6 +32,7 @@ from .common import (
     ORDER_PENDING,
     _log_extra,
     _record_event,
+    order_money,
 )
 from .settle import (
     SettleInput,
@@ -189,9 +191,33 @@ def order_cancel_unpaid(*, order_id: int) -> bool:
             status__in=[*OPEN_ATTEMPT_STATUSES, Status.SUCCEEDED, Status.REVIEW]
         )
         if open_or_paid.exists():
+            _part_paid_order_flag(order)
             return False
         _order_move(order, ORDER_PENDING, ORDER_CANCELLED)  # the road settling takes
         EventHandler().cancel_stock_allocations(order)
         emails.order_email_queue(order_id=order.pk, kind=OrderEmail.Kind.CANCELLED)
     logger.info("Unpaid order cancelled", extra={"order_number": order.number})
     return True
+
+
+def _part_paid_order_flag(order) -> None:
+    """An order past its time that holds part of its money is never cancelled by itself
+    (the money would drop out of sight): its payments are flagged for staff, once, to refund
+    them or follow the customer up. Called with the order's attempts locked."""
+    if order.mpesa_attempts.filter(status__in=OPEN_ATTEMPT_STATUSES).exists():
+        return  # a prompt for the balance is still on a phone
+    money = order_money(order)
+    if not money.is_part_paid:
+        return
+    reason = (
+        f"Order {order.number} unpaid after {settings.MPESA_ORDER_EXPIRY_MINUTES} minutes: "
+        f"paid {ksh(money.received)} of {ksh(money.due)}; refund or follow up"
+    )
+    for attempt in order.mpesa_attempts.filter(
+        recorded_on_order=True, needs_attention=False, resolved_at__isnull=True
+    ):
+        attempt.needs_attention = True
+        attempt.attention_reason = reason[:255]
+        attempt.save(update_fields=["needs_attention", "attention_reason", "updated_at"])
+        _record_event(attempt, "balance_overdue", reason)
+        logger.warning("Part-paid order overdue", extra=_log_extra(attempt))
