@@ -8,5 +8,9 @@ class PaymentConfig(apps.PaymentConfig):
     def ready(self):
         super().ready()
         from apps.payment.mpesa.services import payment_types_ensure
+        from apps.payment.staff_group import payments_staff_group_ensure
 
         post_migrate.connect(payment_types_ensure, sender=self, dispatch_uid="payment-types-ensure")
+        post_migrate.connect(
+            payments_staff_group_ensure, sender=self, dispatch_uid="payments-staff-group-ensure"
+        )

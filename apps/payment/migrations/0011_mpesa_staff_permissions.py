@@ -1,62 +1,15 @@
-"""Permissions for the staff actions of the dashboard's M-Pesa section, the "Payments staff"
-group that holds the working set, and indexes for the search by payer name and email.
-
-The group gets: reading the M-Pesa log (Django's view_mpesapaymentattempt), every staff
-action but the test prompt (superusers only), and Oscar's order access
-(order.view_order, what /dashboard/orders/<number>/ asks of a staff account), so its
-members can open the orders the payments belong to. Its members must be staff accounts
-(is_staff): a group cannot make one.
-
-Permissions are made by Django after migrating (post_migrate); the group needs them now,
-so this migration makes those of the payment and order apps itself (the same call).
+"""Permissions for the staff actions of the dashboard's M-Pesa section, and indexes for the
+search by payer name and email. The "Payments staff" group that holds the working set is
+made after every migrate (``apps.payment.staff_group``), where Django makes permissions.
 """
 
 import logging
 
-from django.contrib.auth.management import create_permissions
 from django.db import DatabaseError, migrations, transaction
 
 logger = logging.getLogger(__name__)
 
-GROUP = "Payments staff"
-GROUP_PERMISSIONS = {
-    "payment": (
-        "view_mpesapaymentattempt",
-        "mark_mpesa_paid",
-        "match_mpesa_payment",
-        "resolve_mpesa_payment",
-        "reconcile_mpesa",
-        "check_mpesa_status",
-    ),
-    "order": ("view_order",),
-}
-
 ATTEMPTS = "payment_mpesapaymentattempt"
-
-
-def _make_permissions(apps, using: str) -> None:
-    for label in GROUP_PERMISSIONS:
-        app_config = apps.get_app_config(label)
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0, using=using, apps=apps)
-        app_config.models_module = None
-
-
-def add_payments_staff_group(apps, schema_editor):
-    _make_permissions(apps, schema_editor.connection.alias)
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group, _created = Group.objects.get_or_create(name=GROUP)
-    for label, codenames in GROUP_PERMISSIONS.items():
-        permissions = Permission.objects.filter(
-            content_type__app_label=label, codename__in=codenames
-        )
-        assert permissions.count() == len(codenames), (label, codenames)
-        group.permissions.add(*permissions)
-
-
-def remove_payments_staff_group(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name=GROUP).delete()
 
 
 def add_search_indexes(apps, schema_editor):
@@ -112,6 +65,5 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "M-Pesa transactions",
             },
         ),
-        migrations.RunPython(add_payments_staff_group, remove_payments_staff_group),
         migrations.RunPython(add_search_indexes, remove_search_indexes),
     ]
