@@ -27,11 +27,8 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum
 
 from apps.shop.order_counts import StatusTotal
-
-#: Statuses whose orders' money has been received (``Paid`` and what follows it).
-PAID_STATUSES: tuple[str, ...] = ("Paid", "Being processed", "Shipped", "Complete")
-AWAITING_PAYMENT = "Pending payment"
-CANCELLED = "Cancelled"
+from apps.shop.order_statuses import CANCELLED, PAID_STATUSES
+from apps.shop.order_statuses import PENDING_PAYMENT as AWAITING_PAYMENT
 
 ZERO = Decimal("0.00")
 

@@ -49,8 +49,9 @@ from oscar.core.loading import get_model
 
 from apps.payment.models import MpesaAttemptStatus, MpesaPaymentAttempt
 from apps.shop.money import ksh
+from apps.shop.order_statuses import PAID_STATUSES
 
-from .services.common import ORDER_CANCELLED, ORDER_PAID, SOURCE_TYPE_CODE
+from .services.common import SOURCE_TYPE_CODE
 
 Order = get_model("order", "Order")
 Source = get_model("payment", "Source")
@@ -363,24 +364,11 @@ def _payment_breach(kind: str, row: dict) -> Breach:
 # --- Orders and sources ---------------------------------------------------------------------
 
 
-def paid_statuses() -> tuple[str, ...]:
-    """Paid and every status an order reaches after it, but Cancelled: the orders whose
-    money must be on them (from the shop's pipeline, so a status added there counts)."""
-    found, todo = [], [ORDER_PAID]
-    while todo:
-        status = todo.pop(0)
-        if status in found or status == ORDER_CANCELLED:
-            continue
-        found.append(status)
-        todo.extend(Order.pipeline.get(status, ()))
-    return tuple(found)
-
-
 def _order_breaches() -> Iterator[Breach]:
     """Orders in the paid part of the pipeline whose sources hold less than the whole
     shillings of their total (what M-Pesa was asked for)."""
     orders = (
-        Order.objects.filter(status__in=paid_statuses())
+        Order.objects.filter(status__in=PAID_STATUSES)
         .order_by()
         # Grouped by the order's key, so its total may be compared with what it holds.
         .values("pk", "number", "status", "total_incl_tax")

@@ -14,6 +14,7 @@ from oscar.core.loading import get_model
 
 from apps.payment.models import MpesaPaymentAttempt
 from apps.shop.money import ksh
+from apps.shop.order_statuses import PAID_STATUSES
 
 from . import services
 from .messages import customer_message_for_result
@@ -23,8 +24,6 @@ Order = get_model("order", "Order")
 # Same signer as Oscar's Order.verification_hash(), so one hash opens both the waiting
 # page and Oscar's anonymous order-status page.
 order_signer = Signer(salt="oscar.apps.order.Order")
-
-PAID_STATUSES = {"Paid", "Being processed", "Shipped", "Complete"}
 
 
 def order_access_hash(order_number: str) -> str:

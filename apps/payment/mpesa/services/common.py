@@ -17,6 +17,7 @@ from apps.payment.models import (
     MpesaAttemptEvent,
     MpesaPaymentAttempt,
 )
+from apps.shop import order_statuses
 
 from .. import gateway
 from ..phone import mask_phone
@@ -34,9 +35,9 @@ EVENT_PROMPT_SENT = "M-Pesa prompt sent"
 EVENT_PAID = "Paid"
 # Money below what the order is due: applied, the order still waits for the balance.
 EVENT_PART_PAYMENT = "Part payment"
-ORDER_PENDING = "Pending payment"
-ORDER_PAID = "Paid"
-ORDER_CANCELLED = "Cancelled"
+ORDER_PENDING = order_statuses.PENDING_PAYMENT
+ORDER_PAID = order_statuses.PAID
+ORDER_CANCELLED = order_statuses.CANCELLED
 
 
 def daraja_client() -> gateway.DarajaClient:
