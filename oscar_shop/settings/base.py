@@ -44,6 +44,7 @@ USE_TZ = True
 OSCAR_FORKED_APPS = {
     "oscar.apps.checkout.apps.CheckoutConfig": "apps.checkout.apps.CheckoutConfig",
     "oscar.apps.payment.apps.PaymentConfig": "apps.payment.apps.PaymentConfig",
+    "oscar.apps.order.apps.OrderConfig": "apps.order.apps.OrderConfig",
     "oscar.apps.shipping.apps.ShippingConfig": "apps.shipping.apps.ShippingConfig",
     "oscar.apps.search.apps.SearchConfig": "apps.search.apps.SearchConfig",
     "oscar.apps.catalogue.apps.CatalogueConfig": "apps.catalogue.apps.CatalogueConfig",

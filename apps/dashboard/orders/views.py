@@ -1,9 +1,15 @@
 """The orders dashboard's views that differ from Oscar's (``get_class`` finds the others
-in Oscar's module): the order list takes its total from the kept counts."""
+in Oscar's module): the order list takes its total from the kept counts; the order page
+shows a refused line status as an error."""
 
+from django.db import transaction
+from oscar.apps.dashboard.orders.views import OrderDetailView as OscarOrderDetailView
 from oscar.apps.dashboard.orders.views import OrderListView as OscarOrderListView
+from oscar.core.loading import get_class
 
 from apps.shop.order_counts import order_count
+
+InvalidStatus = get_class("order.exceptions", "InvalidStatus")
 
 # The search form's fields that select orders, besides the status (whose count is kept).
 _COUNTED_BY_STATUS_ONLY = {"status", "response_format"}
@@ -33,3 +39,16 @@ class OrderListView(OscarOrderListView):
         if any(value for name, value in data.items() if name not in _COUNTED_BY_STATUS_ONLY):
             return None
         return order_count(status=data["status"] or None)
+
+
+class OrderDetailView(OscarOrderDetailView):
+    """Oscar's order page, whose line status form shows a refused change (a line made Paid
+    without its order's money) to staff as an error: Oscar's view catches nothing around
+    ``line.set_status``. The lines change together or not at all."""
+
+    def change_line_statuses(self, request, order, lines, quantities):
+        try:
+            with transaction.atomic():
+                return super().change_line_statuses(request, order, lines, quantities)
+        except InvalidStatus as refused:
+            return self.reload_page(error=str(refused))

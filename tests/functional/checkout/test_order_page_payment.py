@@ -4,6 +4,7 @@ import pytest
 from oscar.test.factories import UserFactory
 
 from apps.payment.mpesa.waiting import waiting_page_url
+from tests.integration.order.conftest import money_record
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +42,7 @@ def test_a_paid_order_shows_no_payment_box(django_app, pending_order):
     user = UserFactory()
     pending_order.user = user
     pending_order.save()
+    money_record(pending_order)  # Paid only with its money recorded
     pending_order.set_status("Paid")
     page = django_app.get(f"/accounts/orders/{pending_order.number}/", user=user)
     assert page.status_code == 200

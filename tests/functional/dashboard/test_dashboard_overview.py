@@ -14,6 +14,8 @@ from oscar.apps.dashboard.views import IndexView as OscarIndexView
 from oscar.core.loading import get_model
 from oscar.test.factories import create_order
 
+from tests.integration.order.conftest import money_record
+
 Order = get_model("order", "Order")
 
 pytestmark = [
@@ -46,6 +48,7 @@ def orders(db):
     Order.objects.filter(pk__in=[placed[0].pk, placed[1].pk]).update(
         date_placed=timezone.now() - timedelta(days=3)
     )
+    money_record(placed[2])  # Paid only with its money recorded
     placed[2].set_status("Paid")
     return placed
 

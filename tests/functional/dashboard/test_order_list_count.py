@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from oscar.test.factories import create_order
 
+from tests.integration.order.conftest import money_record
+
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.skipif(
@@ -24,6 +26,7 @@ LIST_URL = reverse("dashboard:order-list")
 def orders(db):
     placed = [create_order(number=str(100600 + n), status="Pending payment") for n in range(4)]
     for order in placed[:3]:
+        money_record(order)  # Paid only with its money recorded
         order.set_status("Paid")
     return placed
 
