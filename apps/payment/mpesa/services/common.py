@@ -151,20 +151,13 @@ class OrderMoney:
 
 
 def order_money_from_source(order, source) -> OrderMoney:
-    """The order's money as its M-Pesa source records it (``source`` may be None: an order
-    placed without one is due its whole total and has received nothing)."""
-    if source is None:
-        return OrderMoney(due=Decimal(mpesa_amount(order.total_incl_tax)), received=Decimal(0))
-    due = source.amount_allocated or Decimal(mpesa_amount(order.total_incl_tax))
-    return OrderMoney(due=due, received=source.amount_debited - source.amount_refunded)
+    """The order's money as its M-Pesa source records it, read with both locked
+    (``settle._order_locked``); ``source`` may be None: nothing received yet."""
+    received = source.amount_debited - source.amount_refunded if source else Decimal(0)
+    return OrderMoney(due=order.amount_due, received=received)
 
 
 def order_money(order) -> OrderMoney:
     """The order's money, read now without a lock: for pages and for checks that the
     settling transaction makes again under its lock."""
-    return order_money_from_source(order, _mpesa_sources(order.pk).order_by("pk").first())
-
-
-def amount_due(order) -> Decimal:
-    """Whole shillings the order costs: what its first M-Pesa prompt asked for."""
-    return order_money(order).due
+    return OrderMoney(due=order.amount_due, received=order.amount_received())
