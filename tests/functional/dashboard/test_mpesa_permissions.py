@@ -10,7 +10,6 @@ without the right get 403.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,8 +21,8 @@ from oscar.core.loading import get_model
 
 from apps.payment.models import MpesaAttemptEvent, MpesaPaymentAttempt
 from apps.payment.mpesa import services
-from apps.payment.mpesa.c2b import parse_c2b
 from tests.integration.payment.conftest import failure, initiate, query_answer
+from tests.integration.payment.conftest import paybill_confirmed as paybill
 
 pytestmark = pytest.mark.django_db
 
@@ -56,20 +55,6 @@ def people(shopper, staff, payments_staff, superuser) -> dict:
         "payments_staff": payments_staff,
         "superuser": superuser,
     }
-
-
-def paybill(account: str, trans_id: str = "RKL51ZDR4F"):
-    body = {
-        "TransactionType": "Pay Bill",
-        "TransID": trans_id,
-        "TransTime": "20261121121325",
-        "TransAmount": "1250.00",
-        "BusinessShortCode": "174379",
-        "BillRefNumber": account,
-        "MSISDN": "2547 ***** 126",
-        "FirstName": "NICHOLAS",
-    }
-    return services.c2b_confirm(payment=parse_c2b(json.dumps(body)))
 
 
 @dataclass

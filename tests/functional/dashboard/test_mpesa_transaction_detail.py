@@ -11,8 +11,8 @@ from oscar.core.loading import get_model
 
 from apps.payment.models import MpesaCallback, MpesaPaymentAttempt
 from apps.payment.mpesa import services
-from apps.payment.mpesa.c2b import parse_c2b
 from tests.integration.payment.conftest import failure, initiate, query_answer
+from tests.integration.payment.conftest import paybill_confirmed as paybill
 
 from .conftest import join_payments_staff
 
@@ -38,26 +38,6 @@ def action_url(name: str, attempt) -> str:
 
 def shown_messages(response) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
-
-
-def paybill(account: str, amount: str = "1250.00", trans_id: str = "RKL51ZDR4F"):
-    """A Paybill payment confirmed by Safaricom, through the real C2B service."""
-    body = {
-        "TransactionType": "Pay Bill",
-        "TransID": trans_id,
-        "TransTime": "20261121121325",
-        "TransAmount": amount,
-        "BusinessShortCode": "174379",
-        "BillRefNumber": account,
-        "InvoiceNumber": "",
-        "OrgAccountBalance": "25.00",
-        "ThirdPartyTransID": "",
-        "MSISDN": "2547 ***** 126",
-        "FirstName": "NICHOLAS",
-        "MiddleName": "",
-        "LastName": "",
-    }
-    return services.c2b_confirm(payment=parse_c2b(json.dumps(body)))
 
 
 # The "I checked this receipt on the M-Pesa statement" box, ticked.

@@ -150,20 +150,31 @@ def failure(attempt, code="1032", desc="Request cancelled by user"):
     )
 
 
-def paybill_payment(account: str, amount: str, trans_id: str = "RKL51ZDR4F"):
-    """A Paybill confirmation as Daraja sends it, parsed: ``amount`` shillings for
-    ``account`` (what the customer typed as the account number)."""
-    return parse_c2b(
-        json.dumps(
-            {
-                "TransactionType": "Pay Bill",
-                "TransID": trans_id,
-                "TransTime": "20231121121325",
-                "TransAmount": amount,
-                "BusinessShortCode": "174379",
-                "BillRefNumber": account,
-                "MSISDN": "254708374149",
-                "FirstName": "WANJIKU",
-            }
-        )
-    )
+def c2b_body(account, amount="1250.00", trans_id="RKL51ZDR4F", shortcode="174379") -> dict:
+    """A Paybill validation or confirmation body as Daraja sends it: ``amount`` shillings
+    for ``account`` (what the customer typed as the account number)."""
+    return {
+        "TransactionType": "Pay Bill",
+        "TransID": trans_id,
+        "TransTime": "20261121121325",
+        "TransAmount": amount,
+        "BusinessShortCode": shortcode,
+        "BillRefNumber": account,
+        "InvoiceNumber": "",
+        "OrgAccountBalance": "25.00",
+        "ThirdPartyTransID": "",
+        "MSISDN": "2547 ***** 126",
+        "FirstName": "NICHOLAS",
+        "MiddleName": "",
+        "LastName": "",
+    }
+
+
+def paybill_payment(account: str, amount: str = "1250.00", trans_id: str = "RKL51ZDR4F"):
+    """That body, parsed as the C2B services take it."""
+    return parse_c2b(json.dumps(c2b_body(account, amount, trans_id)))
+
+
+def paybill_confirmed(account: str, amount: str = "1250.00", trans_id: str = "RKL51ZDR4F"):
+    """A Paybill payment Safaricom confirmed, through the real C2B service."""
+    return services.c2b_confirm(payment=paybill_payment(account, amount, trans_id))

@@ -5,7 +5,6 @@ Each fault is seeded by raw SQL, as a bug or a hand edit of the database would l
 the payment services never make one, which is what the audit is there to prove.
 """
 
-import json
 import os
 import subprocess
 import sys
@@ -23,12 +22,12 @@ from oscar.core.loading import get_model
 from apps.payment.models import MpesaPaymentAttempt
 from apps.payment.mpesa import services
 from apps.payment.mpesa.audit import BreachKind, books_audit
-from apps.payment.mpesa.c2b import parse_c2b
 from tests.functional.checkout.conftest import place_order_and_pay, to_payment_details
 from tests.functional.storefront.conftest import catalogue  # noqa: F401  (shared fixture)
 from tests.helpers import database_url
 
 from .conftest import initiate, place_pending_order, success
+from .conftest import paybill_confirmed as paybill
 from .test_stk_callback_view import post, success_body
 
 pytestmark = pytest.mark.django_db
@@ -40,26 +39,6 @@ Status = MpesaPaymentAttempt.Status
 
 
 # --- Seeding ------------------------------------------------------------------------------
-
-
-def paybill(account: str, amount: str = "1250.00", trans_id: str = "RKL51ZDR4F"):
-    """A Paybill payment Safaricom confirmed, through the real C2B service."""
-    body = {
-        "TransactionType": "Pay Bill",
-        "TransID": trans_id,
-        "TransTime": "20261121121325",
-        "TransAmount": amount,
-        "BusinessShortCode": "174379",
-        "BillRefNumber": account,
-        "InvoiceNumber": "",
-        "OrgAccountBalance": "25.00",
-        "ThirdPartyTransID": "",
-        "MSISDN": "2547 ***** 126",
-        "FirstName": "NICHOLAS",
-        "MiddleName": "",
-        "LastName": "",
-    }
-    return services.c2b_confirm(payment=parse_c2b(json.dumps(body)))
 
 
 def paid_by_stk(number: str, receipt: str):

@@ -12,30 +12,12 @@ from apps.payment.models import MpesaPaymentAttempt
 from apps.payment.mpesa import services
 from apps.payment.mpesa.c2b import normalise_account_number, parse_c2b
 
-from .conftest import failure, initiate, query_answer
+from .conftest import c2b_body, failure, initiate, query_answer
 
 pytestmark = pytest.mark.django_db
 
 Status = MpesaPaymentAttempt.Status
 Transaction = get_model("payment", "Transaction")
-
-
-def c2b_body(account, amount="1250.00", trans_id="RKL51ZDR4F", shortcode="174379"):
-    return {
-        "TransactionType": "Pay Bill",
-        "TransID": trans_id,
-        "TransTime": "20231121121325",
-        "TransAmount": amount,
-        "BusinessShortCode": shortcode,
-        "BillRefNumber": account,
-        "InvoiceNumber": "",
-        "OrgAccountBalance": "25.00",
-        "ThirdPartyTransID": "",
-        "MSISDN": "2547 ***** 126",
-        "FirstName": "NICHOLAS",
-        "MiddleName": "",
-        "LastName": "",
-    }
 
 
 def payment(**kwargs):
