@@ -54,6 +54,17 @@ def whole_shillings(amount: Decimal | int | str) -> int:
     return shillings
 
 
+def amount_problem(amount: Decimal) -> str | None:
+    """Why ``amount`` is not a sum M-Pesa moves in one payment (cents, outside KSh 1 to
+    250,000), or None when it is: what a callback or a Paybill body claims is checked with
+    this before it may pay anything."""
+    try:
+        whole_shillings(amount)
+    except InvalidAmount as exc:
+        return str(exc)
+    return None
+
+
 def check_account_reference(reference: str) -> str:
     """AccountReference is shown on the customer's phone: 1–12 characters."""
     return _short_text("AccountReference", reference, ACCOUNT_REFERENCE_MAX_LENGTH)

@@ -233,3 +233,38 @@ class TestTestPrompt:
         with pytest.raises(services.MpesaPaymentError):
             services.test_prompt_send(phone="12345", amount=1, actor=admin)
         assert daraja.pushes == []
+
+
+BAD_AMOUNTS = ["1e20", "12345678901.5", "1250.50", "250001"]
+
+
+@pytest.mark.parametrize("amount", BAD_AMOUNTS)
+def test_validation_refuses_an_amount_m_pesa_cannot_move(pending_order, amount):
+    assert services.c2b_validate(payment=payment(account="100777", amount=amount)) == "C2B00013"
+
+
+@pytest.mark.parametrize("amount", BAD_AMOUNTS)
+def test_a_confirmed_amount_m_pesa_cannot_move_is_kept_for_staff_and_pays_nothing(
+    client, admin_client, pending_order, settings, amount
+):
+    url = reverse("mpesa-c2b-confirmation", kwargs={"secret": settings.MPESA_C2B_PATH_SECRET})
+
+    response = client.post(url, c2b_body("100777", amount=amount), content_type="application/json")
+
+    assert response.json() == {"ResultCode": 0, "ResultDesc": "Success"}
+    row = MpesaPaymentAttempt.objects.get()
+    assert row.status == Status.REVIEW and row.needs_attention
+    assert row.amount_paid is None and "cannot be right" in row.attention_reason
+    assert row.response_body["TransAmount"] == amount  # the claim, as it came
+    pending_order.refresh_from_db()
+    assert pending_order.status == "Pending payment"
+    assert not Transaction.objects.filter(txn_type=Transaction.DEBIT).exists()
+    for page in (
+        reverse("mpesa-dashboard:transaction-list"),
+        reverse("mpesa-dashboard:attention-inbox"),
+        reverse("mpesa-dashboard:transaction-detail", kwargs={"pk": row.pk}),
+        reverse("mpesa-dashboard:transaction-export"),
+        reverse("admin:payment_mpesapaymentattempt_changelist"),
+        reverse("dashboard:order-detail", kwargs={"number": pending_order.number}),
+    ):
+        assert admin_client.get(page).status_code == 200, page

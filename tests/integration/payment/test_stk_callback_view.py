@@ -9,8 +9,9 @@ from django.urls import reverse
 from oscar.core.loading import get_model
 
 from apps.payment.models import MpesaCallback, MpesaPaymentAttempt
+from apps.payment.mpesa import services
 
-from .conftest import initiate, place_pending_order
+from .conftest import initiate, place_pending_order, query_answer
 
 pytestmark = pytest.mark.django_db
 
@@ -227,3 +228,68 @@ def test_a_callback_with_a_nul_character_is_kept_and_answered_not_500(client, at
     assert "\x00" not in stored.body and "ResultDesc" in stored.body
     attempt.refresh_from_db()
     assert attempt.status == MpesaPaymentAttempt.Status.PENDING  # nothing settled from it
+
+
+def without_item(body: dict, name: str) -> dict:
+    callback = body["Body"]["stkCallback"]
+    items = callback["CallbackMetadata"]["Item"]
+    callback["CallbackMetadata"]["Item"] = [item for item in items if item["Name"] != name]
+    return body
+
+
+@pytest.mark.parametrize("missing", ["Amount", "MpesaReceiptNumber"])
+def test_a_success_that_does_not_say_what_was_paid_waits_for_darajas_word(
+    client, daraja, attempt, pending_order, settings, missing
+):
+    settings.MPESA_VERIFY_BEFORE_FULFIL = False
+    daraja.query_answer = query_answer("pending", None, attempt.checkout_request_id)
+
+    response = post(client, attempt.raw_token, without_item(success_body(attempt), missing))
+
+    assert response.status_code == 200
+    assert daraja.queries == [attempt.checkout_request_id]
+    assert MpesaCallback.objects.get().outcome == MpesaCallback.Outcome.UNVERIFIED
+    pending_order.refresh_from_db()
+    assert pending_order.status == "Pending payment"
+
+    settings.MPESA_QUERY_AFTER_SECONDS = 0
+    daraja.query_answer = query_answer("success", "0", attempt.checkout_request_id)
+    services.mpesa_reconcile()
+
+    pending_order.refresh_from_db()
+    assert pending_order.status == "Paid"
+
+
+def test_a_success_daraja_denies_for_lack_of_an_amount_pays_nothing(
+    client, daraja, attempt, pending_order, settings
+):
+    settings.MPESA_VERIFY_BEFORE_FULFIL = False
+    daraja.query_answer = query_answer("failed", "1032", attempt.checkout_request_id)
+
+    post(client, attempt.raw_token, without_item(success_body(attempt), "Amount"))
+
+    pending_order.refresh_from_db()
+    assert pending_order.status == "Pending payment"
+    assert not Transaction.objects.filter(txn_type=Transaction.DEBIT).exists()
+
+
+@pytest.mark.parametrize("amount", ["1e20", "12345678901.5", "1250.5", 0, -1250])
+def test_an_amount_m_pesa_cannot_move_is_kept_for_staff_and_pays_nothing(
+    client, attempt, pending_order, admin_client, amount
+):
+    response = post(client, attempt.raw_token, success_body(attempt, amount=amount))
+
+    assert response.status_code == 200
+    attempt = MpesaPaymentAttempt.objects.get(pk=attempt.pk)
+    assert attempt.status == MpesaPaymentAttempt.Status.REVIEW and attempt.needs_attention
+    pending_order.refresh_from_db()
+    assert pending_order.status == "Pending payment"
+    assert not Transaction.objects.filter(txn_type=Transaction.DEBIT).exists()
+    for page in (
+        reverse("mpesa-dashboard:transaction-list"),
+        reverse("mpesa-dashboard:attention-inbox"),
+        reverse("mpesa-dashboard:transaction-detail", kwargs={"pk": attempt.pk}),
+        reverse("admin:payment_mpesapaymentattempt_changelist"),
+        reverse("dashboard:order-detail", kwargs={"number": pending_order.number}),
+    ):
+        assert admin_client.get(page).status_code == 200, page

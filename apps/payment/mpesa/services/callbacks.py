@@ -82,7 +82,10 @@ def stk_callback_process(*, callback: MpesaCallback) -> str:
         parsed: StkCallback = parse_stk_callback(callback.body)
     except CallbackParseError as exc:
         return _callback_reject_unreadable(callback, str(exc))
-    if parsed.is_success and settings.MPESA_VERIFY_BEFORE_FULFIL:
+    # A success that does not say what was paid (no amount, no receipt) is taken on
+    # Daraja's word only, whatever MPESA_VERIFY_BEFORE_FULFIL says.
+    incomplete = parsed.amount is None or not parsed.receipt_number
+    if parsed.is_success and (settings.MPESA_VERIFY_BEFORE_FULFIL or incomplete):
         held_back = _callback_verify(callback, parsed)
         if held_back is not None:
             return held_back

@@ -18,6 +18,7 @@ from apps.payment.models import (
 from apps.shop.money import ksh
 
 from ..c2b import C2BPayment
+from ..rules import MIN_AMOUNT, amount_problem
 from .common import (
     ORDER_PENDING,
     _log_extra,
@@ -50,16 +51,16 @@ def _our_shortcodes() -> set[str]:
 def c2b_validate(*, payment: C2BPayment) -> str:
     """Daraja asks before the money moves: accept a payment for an order still owed money.
 
-    Any amount from one shilling is accepted: below the balance it is a part payment (the
-    order keeps waiting for the rest, which can be paid the same way), beyond it the
-    excess is kept and flagged for staff to refund.
+    Any amount M-Pesa moves (whole shillings, KSh 1 to 250,000) is accepted: below the
+    balance it is a part payment (the order keeps waiting for the rest, which can be paid
+    the same way), beyond it the excess is kept and flagged for staff to refund.
     """
     if payment.business_shortcode and payment.business_shortcode not in _our_shortcodes():
         return C2B_INVALID_SHORTCODE
     order = Order.objects.filter(number=payment.account_number).first()
     if order is None or order.status != ORDER_PENDING or order_money(order).balance <= 0:
         return C2B_INVALID_ACCOUNT
-    if payment.amount < 1:
+    if amount_problem(payment.amount):
         return C2B_INVALID_AMOUNT
     return C2B_ACCEPT
 
@@ -78,6 +79,10 @@ def c2b_confirm(*, payment: C2BPayment) -> MpesaPaymentAttempt:
         # Read, not locked: applying the money locks the order and reads its balance again.
         order = Order.objects.filter(number=payment.account_number).first()
         owed = order_money(order).balance if order is not None else Decimal(0)
+        # An amount M-Pesa cannot move (cents, out of its limits) pays nothing: the raw
+        # body keeps it for the record, and staff look at the statement.
+        problem = amount_problem(payment.amount)
+        paid = None if problem else payment.amount
         row = MpesaPaymentAttempt(
             channel=MpesaPaymentAttempt.Channel.PAYBILL,
             order_number=(payment.account_number or "-")[:128],
@@ -86,8 +91,8 @@ def c2b_confirm(*, payment: C2BPayment) -> MpesaPaymentAttempt:
             guest_email=order.guest_email if order is not None else "",
             callback_token=callback_token_digest(secrets.token_hex(32)),
             phone=payment.msisdn,
-            amount=owed or payment.amount,
-            amount_paid=payment.amount,
+            amount=owed or paid or Decimal(MIN_AMOUNT),
+            amount_paid=paid,
             status=Status.SUCCEEDED,
             result_code="0",
             result_desc=payment.trans_type[:255],
@@ -105,10 +110,13 @@ def c2b_confirm(*, payment: C2BPayment) -> MpesaPaymentAttempt:
         _record_event(
             row,
             "c2b_confirmation",
-            f"Paybill {ksh(payment.amount)} for {payment.bill_ref_number!r}",
+            f"Paybill {ksh(paid) if paid is not None else payment.amount} "
+            f"for {payment.bill_ref_number!r}",
         )
         reason = None
-        if payment.business_shortcode and payment.business_shortcode not in _our_shortcodes():
+        if problem:
+            reason = f"Paybill amount {str(payment.amount)[:40]} cannot be right: {problem}"
+        elif payment.business_shortcode and payment.business_shortcode not in _our_shortcodes():
             reason = f"Paid to shortcode {payment.business_shortcode}, not the shop's"
         elif order is None:
             reason = f"Account number {payment.bill_ref_number!r} matches no order"

@@ -22,6 +22,7 @@ from apps.payment.models import (
 from apps.shop.money import ksh
 
 from .. import emails
+from ..rules import amount_problem
 from .common import (
     EVENT_PAID,
     EVENT_PART_PAYMENT,
@@ -166,15 +167,23 @@ def _settle_success(attempt: MpesaPaymentAttempt, outcome: SettleInput, actor) -
 
     attempt.result_code = outcome.result_code[:32]
     attempt.result_desc = outcome.result_desc[:255]
-    attempt.amount_paid = outcome.amount_paid if outcome.amount_paid is not None else attempt.amount
+    if outcome.amount_paid is None:
+        attempt.amount_paid = attempt.amount  # confirmed by Daraja's query: as prompted
+    elif amount_problem(outcome.amount_paid):
+        attempt.amount_paid = None  # not money M-Pesa moves: the raw body keeps the claim
+    else:
+        attempt.amount_paid = outcome.amount_paid
     attempt.paid_phone = outcome.phone[:32]
     attempt.settled_at = timezone.now()
     if outcome.amount_paid is not None and outcome.amount_paid != attempt.amount:
         attempt.status = Status.REVIEW
         attempt.needs_attention = True
-        attempt.attention_reason = (
-            f"Paid {ksh(outcome.amount_paid)}, prompted for {ksh(attempt.amount)}"
+        claimed = (
+            ksh(outcome.amount_paid)
+            if attempt.amount_paid is not None
+            else f"{str(outcome.amount_paid)[:40]}, not an amount M-Pesa moves"
         )
+        attempt.attention_reason = f"Paid {claimed}, prompted for {ksh(attempt.amount)}"[:255]
         _take_receipt(attempt, outcome.receipt_number)
         attempt.save()
         _record_event(attempt, "review", attempt.attention_reason, actor=actor)
