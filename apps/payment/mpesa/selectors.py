@@ -346,17 +346,44 @@ def _masked_if_phone(value: Any) -> Any:
         return value
 
 
+#: A stored body is shown to this depth and this length: Daraja's own bodies fit with room
+#: to spare, and anything stored from a forged request cannot make a page fail or swell.
+PRETTY_MAX_DEPTH = 12
+PRETTY_MAX_CHARS = 20_000
+_DEEPER = "…"
+
+
 def pretty_json(data: Any) -> str:
-    """A stored body for people to read: indented, secrets redacted; text that is not
-    JSON is shown as it arrived."""
+    """A stored body for people to read: indented, secrets redacted, within
+    ``PRETTY_MAX_DEPTH`` levels and ``PRETTY_MAX_CHARS`` characters; text that is not
+    JSON (or nests too deep to parse) is shown as it arrived, cut to the same length."""
     if isinstance(data, str | bytes):
+        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
         try:
-            data = json.loads(data)
-        except ValueError:
-            return data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            return _cut(text)
     if data in ({}, [], None):
         return ""
-    return json.dumps(redact(data), indent=2, sort_keys=False, ensure_ascii=False, default=str)
+    shown = redact(_within_depth(data, PRETTY_MAX_DEPTH))
+    return _cut(json.dumps(shown, indent=2, sort_keys=False, ensure_ascii=False, default=str))
+
+
+def _within_depth(data: Any, depth: int) -> Any:
+    """``data`` with whatever lies deeper than ``depth`` levels replaced by "…"."""
+    if not isinstance(data, dict | list):
+        return data
+    if depth <= 0:
+        return _DEEPER
+    if isinstance(data, dict):
+        return {key: _within_depth(value, depth - 1) for key, value in data.items()}
+    return [_within_depth(item, depth - 1) for item in data]
+
+
+def _cut(text: str) -> str:
+    if len(text) <= PRETTY_MAX_CHARS:
+        return text
+    return text[:PRETTY_MAX_CHARS] + f"\n… ({len(text) - PRETTY_MAX_CHARS:,} more characters)"
 
 
 def mask_token(token: str) -> str:

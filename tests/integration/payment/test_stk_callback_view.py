@@ -293,3 +293,27 @@ def test_an_amount_m_pesa_cannot_move_is_kept_for_staff_and_pays_nothing(
         reverse("dashboard:order-detail", kwargs={"number": pending_order.number}),
     ):
         assert admin_client.get(page).status_code == 200, page
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 3000,  # too deep for Python's JSON parser
+        (b'{"Body": ' + b"[" * 500 + b"1" + b"]" * 500 + b"}"),  # parses, 500 levels deep
+        b'{"Body": {"stkCallback": {"ResultDesc": "' + "\u00e9\u2603".encode() * 2000 + b'"}}}',
+    ],
+)
+def test_any_stored_callback_body_renders_on_the_staff_pages(client, admin_client, attempt, body):
+    post(client, attempt.raw_token, body)
+    callback = MpesaCallback.objects.get()
+    assert callback.attempt_id == attempt.pk
+
+    detail = admin_client.get(
+        reverse("mpesa-dashboard:transaction-detail", kwargs={"pk": attempt.pk})
+    )
+    admin_page = admin_client.get(
+        reverse("admin:payment_mpesacallback_change", kwargs={"object_id": callback.pk})
+    )
+
+    assert detail.status_code == 200 and admin_page.status_code == 200
+    assert len(detail.content) < 200_000
