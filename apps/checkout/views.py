@@ -162,6 +162,16 @@ class MpesaWaitingView(OrderAccessMixin, generic.TemplateView):
             return redirect("checkout:thank-you")
         return super().get(request, *args, **kwargs)
 
+    def _resend_phone(self, order_number: str) -> str:
+        """The number the last prompt went to, filled in for the browser that placed the
+        order only: anyone else holding the link types it again."""
+        if not self._is_own_checkout(order_number):
+            return ""
+        phones = MpesaPaymentAttempt.objects.filter(order_number=order_number).order_by(
+            "-created_at", "-pk"
+        )
+        return phones.values_list("phone", flat=True).first() or ""
+
     def _is_own_checkout(self, order_number: str) -> bool:
         order_id = self.request.session.get("checkout_order_id")
         return bool(order_id) and Order.objects.filter(pk=order_id, number=order_number).exists()
@@ -175,7 +185,7 @@ class MpesaWaitingView(OrderAccessMixin, generic.TemplateView):
             order=Order.objects.filter(number=number).first(),
             status_url=reverse("checkout:mpesa-status", kwargs=kwargs),
             resend_url=reverse("checkout:mpesa-resend", kwargs=kwargs),
-            resend_form=MpesaPhoneForm(initial={"phone": self.status["phone"]}),
+            resend_form=MpesaPhoneForm(initial={"phone": self._resend_phone(number)}),
             paybill_number=settings.MPESA_SHORTCODE,
             show_paybill=settings.MPESA_C2B_ENABLED,
             virtual_phone_url=(

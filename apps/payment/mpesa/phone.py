@@ -56,3 +56,12 @@ def mask_phone(phone: str) -> str:
     if len(digits) <= 8:
         return "*" * len(digits)
     return digits[:4] + "*" * (len(digits) - 8) + digits[-4:]
+
+
+def mask_local_phone(phone: str) -> str:
+    """A number as Kenyans write it, its middle hidden, for pages anyone holding a link
+    may open: ``254712345678`` -> ``0712 *** 678`` (anything else fully hidden)."""
+    digits = str(phone or "")
+    if len(digits) == 12 and digits.startswith("254") and digits.isdigit():
+        return f"0{digits[3:6]} *** {digits[9:]}"
+    return "*" * len(digits)

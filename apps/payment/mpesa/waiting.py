@@ -18,6 +18,7 @@ from apps.shop.order_statuses import PAID_STATUSES
 
 from . import services
 from .messages import customer_message_for_result
+from .phone import mask_local_phone
 
 Order = get_model("order", "Order")
 
@@ -66,7 +67,8 @@ def payment_status(order_number: str) -> dict:
         "order_status": order.status if order else "",
         "receipt": None,
         "can_resend": False,
-        "phone": attempt.phone if attempt else "",
+        # The link opens the page for anyone who has it: the number shows only in part.
+        "phone": mask_local_phone(attempt.phone) if attempt else "",
         "amount": str(attempt.amount) if attempt else "",
         "amount_due": "",
         "amount_received": "",

@@ -1,5 +1,6 @@
 """Pay with M-Pesa at checkout, end to end, for each of the simulator's test numbers."""
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -251,3 +252,25 @@ def test_too_many_prompts_from_one_address_are_refused_with_a_clear_message(
     assert "Too many payment prompts" in response
     assert Order.objects.count() == 0
     assert MpesaPaymentAttempt.objects.count() == 0
+
+
+def test_the_waiting_page_shows_the_phone_only_in_part_to_whoever_holds_the_link(
+    django_app, catalogue, daraja_simulator
+):
+    payment_page = to_payment_details(django_app, catalogue.kettle)
+    waiting = place_order_and_pay(django_app, payment_page, phone="0700 001 032").follow()
+    order = Order.objects.get()
+    wait_for_attempt(order.number, Status.FAILED)  # cancelled on the phone: "send again"
+
+    own = django_app.get(waiting.request.path)
+    resend = next(f for f in own.forms.values() if f.action.endswith("/resend/"))
+    assert resend["phone"].value == "0700 001 032"  # the shopper's own browser
+
+    stranger = django_app.__class__()  # another browser, with the link only
+    page = stranger.get(waiting.request.path)
+    status = stranger.get(waiting.request.path + "status/").json
+    assert "0700 *** 032" in page.text and status["phone"] == "0700 *** 032"
+    stranger_resend = next(f for f in page.forms.values() if f.action.endswith("/resend/"))
+    assert stranger_resend["phone"].value == ""
+    for full in ("700001032", "0700 001 032"):
+        assert full not in page.text and full not in json.dumps(status)
