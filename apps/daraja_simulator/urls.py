@@ -1,4 +1,9 @@
-"""Daraja's paths from the root of the host, so the base URL in simulator mode is just the host."""
+"""Daraja's paths from the root of the host, so the base URL in simulator mode is just the host.
+
+Every one of them answers this machine only (``views.this_machine_only``): the simulator
+lists callback URLs with their tokens and the Paybill path secret, and takes made-up
+payments, so a shop started on ``HOST=0.0.0.0`` must not offer it to the network.
+"""
 
 from django.urls import include, path
 
@@ -21,3 +26,6 @@ urlpatterns = [
     path("mpesa/c2b/v2/simulate", views.c2b_simulate, name="c2b-simulate"),
     path("daraja-sim/", include(simulator_pages)),
 ]
+
+for pattern in [*urlpatterns[:-1], *simulator_pages]:
+    pattern.callback = views.this_machine_only(pattern.callback)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -16,6 +18,31 @@ from . import prompts, protocol
 from .models import C2BPayment, C2BRegistration, StkPush
 
 PIN = re.compile(r"\d{4}")
+
+
+def this_machine_only(view: Callable) -> Callable:
+    """Answer clients on this machine (loopback) only, unless
+    ``DARAJA_SIMULATOR_ALLOW_REMOTE`` says the network may reach the simulator too."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if not settings.DARAJA_SIMULATOR_ALLOW_REMOTE and not _is_loopback(
+            request.META.get("REMOTE_ADDR", "")
+        ):
+            return HttpResponseForbidden(
+                "The Daraja simulator answers this machine only "
+                "(DARAJA_SIMULATOR_ALLOW_REMOTE=true lets the network reach it)."
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 def daraja_endpoint(method: str) -> Callable:

@@ -352,6 +352,9 @@ if MPESA_ENVIRONMENT == "simulator":
     INSTALLED_APPS += ["apps.daraja_simulator.apps.DarajaSimulatorConfig"]
 # Seconds between an STK push to a test number and its callback.
 DARAJA_SIMULATOR_CALLBACK_DELAY = env.float("DARAJA_SIMULATOR_CALLBACK_DELAY", default=3.0)
+# The simulator answers this machine only (it lists callback tokens and takes made-up
+# payments); true lets other machines on the network reach it (a demo on a phone).
+DARAJA_SIMULATOR_ALLOW_REMOTE = env.bool("DARAJA_SIMULATOR_ALLOW_REMOTE", default=False)
 # Seconds a prompt waits on the virtual phone before it ends as 1037 (no response).
 DARAJA_SIMULATOR_PROMPT_TIMEOUT = env.float("DARAJA_SIMULATOR_PROMPT_TIMEOUT", default=60.0)
 

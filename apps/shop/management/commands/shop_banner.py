@@ -26,4 +26,9 @@ class Command(BaseCommand):
             f"  M-Pesa phone (sim):  {base}/daraja-sim/phone/",
             f"  Staff login:         {login}",
         ]
+        if settings.MPESA_ENVIRONMENT == "simulator" and not settings.DARAJA_SIMULATOR_ALLOW_REMOTE:
+            lines.append(
+                "  The M-Pesa simulator answers this machine only "
+                "(DARAJA_SIMULATOR_ALLOW_REMOTE=true to let phones on the network use it)."
+            )
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
