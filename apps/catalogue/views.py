@@ -12,20 +12,20 @@ from oscar.core.loading import get_class, get_model
 from apps.catalogue import view_counts
 from apps.catalogue.mixins import CardPrefetchMixin
 from apps.catalogue.selectors import product_detail_queryset, with_variants
-from apps.shop.page_cache import AnonymousPageCacheMixin
+from apps.shop.page_cache import LISTING_PARAMETERS, AnonymousPageCacheMixin
 
 CustomerHistoryManager = get_class("customer.history", "CustomerHistoryManager")
 ProductAlert = get_model("customer", "ProductAlert")
 
 
 class CatalogueView(AnonymousPageCacheMixin, CardPrefetchMixin, oscar_views.CatalogueView):
-    pass
+    page_cache_parameters = LISTING_PARAMETERS
 
 
 class ProductCategoryView(
     AnonymousPageCacheMixin, CardPrefetchMixin, oscar_views.ProductCategoryView
 ):
-    pass
+    page_cache_parameters = LISTING_PARAMETERS
 
 
 class ProductDetailView(AnonymousPageCacheMixin, oscar_views.ProductDetailView):

@@ -66,13 +66,19 @@ class PageHoles:
     recently_viewed: str = RECENTLY_VIEWED_PLACEHOLDER
 
 
-def _query_is_cacheable(request: HttpRequest) -> bool:
-    """Only the query strings the storefront's own links make: a page number and a sort."""
+#: The query parameters a listing reads: a page number and a sort.
+LISTING_PARAMETERS = frozenset({"page", "sort_by"})
+
+
+def _query_is_cacheable(request: HttpRequest, parameters: frozenset[str]) -> bool:
+    """Only the query strings the storefront's own links make, for a view that reads them:
+    a page number (ASCII digits, no leading zero) and a sort. Anything else is rendered
+    for its request alone, so made-up URLs cannot fill the cache."""
     for name, values in request.GET.lists():
-        if len(values) != 1:
+        if name not in parameters or len(values) != 1:
             return False
         value = values[0]
-        if name == "page" and value.isdigit() and len(value) <= 4:
+        if name == "page" and _is_page_number(value):
             continue
         if name == "sort_by" and value in SORT_CHOICES:
             continue
@@ -80,7 +86,11 @@ def _query_is_cacheable(request: HttpRequest) -> bool:
     return True
 
 
-def _bypass_reason(request: HttpRequest) -> str | None:
+def _is_page_number(value: str) -> bool:
+    return value.isascii() and value.isdigit() and len(value) <= 4 and value[0] != "0"
+
+
+def _bypass_reason(request: HttpRequest, parameters: frozenset[str]) -> str | None:
     if not settings.SHOP_PAGE_CACHE_SECONDS:
         return "off"
     if request.method not in ("GET", "HEAD"):
@@ -89,14 +99,15 @@ def _bypass_reason(request: HttpRequest) -> str | None:
         return "signed in"
     if len(messages.get_messages(request)):  # counts without marking them as shown
         return "messages"
-    if not _query_is_cacheable(request):
+    if not _query_is_cacheable(request, parameters):
         return "query"
     return None
 
 
 def page_key(request: HttpRequest) -> str:
-    """Where the page of this URL is kept (with the catalogue version it was made for)."""
-    path = request.get_full_path()
+    """Where the page of this URL is kept (with the catalogue version it was made for): one
+    key for its path and parameters, whatever their order."""
+    path = request.path + "?" + "&".join(f"{k}={v}" for k, v in sorted(request.GET.items()))
     digest = hashlib.sha256(path.encode()).hexdigest()[:32]
     # "v2": pages kept as ``Page``; workers of an earlier release, still finishing their
     # requests during a restart, never read this form (nor this release theirs).
@@ -249,9 +260,12 @@ class AnonymousPageCacheMixin:
     """
 
     page_cache_current_product_id: int | None = None
+    #: The query parameters the view reads (a listing's page and sort); with any other,
+    #: or with these on a page that reads none, the page is not cached.
+    page_cache_parameters: frozenset[str] = frozenset()
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        reason = _bypass_reason(request)
+        reason = _bypass_reason(request, self.page_cache_parameters)
         if reason is not None:
             response = super().dispatch(request, *args, **kwargs)
             response[STATUS_HEADER] = f"bypass ({reason})"

@@ -178,6 +178,59 @@ def test_only_the_storefronts_own_query_strings_are_cached(shop, query, status):
     assert get(Client(), "/catalogue/" + query)[page_cache.STATUS_HEADER] == status
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/?page=1000",  # the home page reads no page number
+        "/catalogue/?page=\u0661",  # a page number in Arabic-Indic digits
+        "/catalogue/?page=\uff12",  # ... and in fullwidth ones
+        "/catalogue/?page=01",  # page 1 again, under another name
+        "/catalogue/?q=kettle",  # a parameter the catalogue does not read
+    ],
+)
+def test_made_up_query_strings_create_no_cache_entry(shop, url):
+    for _ in range(2):
+        response = Client().get(url)
+        assert response.get(page_cache.STATUS_HEADER, "").startswith("bypass"), url
+
+
+def test_a_product_page_with_a_query_string_is_not_cached(shop):
+    url = shop.products[0].url + "?page=7"
+    for _ in range(2):
+        assert get(Client(), url)[page_cache.STATUS_HEADER] == "bypass (query)"
+
+
+def test_a_flood_of_page_numbers_on_the_home_page_stores_nothing(shop, settings):
+    """Fifty made-up URLs used to store fifty whole home pages."""
+    get(Client(), "/")  # the real home page, stored
+    keys_before = set(page_keys())
+    assert keys_before  # the count below reads the cache where pages are
+
+    for number in range(1000, 1050):
+        Client().get(f"/?page={number}")
+
+    assert set(page_keys()) == keys_before
+
+
+def test_one_entry_for_a_listing_whatever_the_order_of_its_parameters(shop):
+    get(Client(), "/catalogue/?sort_by=price-asc&page=1")
+
+    again = get(Client(), "/catalogue/?page=1&sort_by=price-asc")
+
+    assert again[page_cache.STATUS_HEADER] == "hit"
+
+
+def page_keys() -> list[str]:
+    """The page cache's keys, wherever the cache keeps them (local memory or Redis)."""
+    from django.core.cache import cache
+
+    if hasattr(cache, "_cache") and isinstance(cache._cache, dict):  # local memory
+        keys = cache._cache.keys()
+    else:
+        keys = (k.decode() for k in cache._cache.get_client().scan_iter("*"))
+    return [key for key in keys if "shop:page:" in key]
+
+
 def test_pages_that_are_not_found_are_not_cached(shop):
     for _ in range(2):
         response = Client().get("/catalogue/category/no-such-department_999/")
