@@ -8,7 +8,7 @@ from django.db.models import Count, Sum
 from django.utils.timezone import now
 from oscar.apps.dashboard.views import IndexView as OscarIndexView
 from oscar.core.compat import get_user_model
-from oscar.core.loading import get_model
+from oscar.core.loading import get_class, get_model
 
 from apps.shop.order_counts import order_counts_kept, order_line_count, order_totals_by_status
 from apps.shop.queries import total_per_row
@@ -22,6 +22,8 @@ from apps.shop.revenue import (
 )
 
 Basket = get_model("basket", "Basket")
+# The orders a user's dashboard covers: all for staff, their partners' for the others.
+queryset_orders_for_user = get_class("dashboard.orders.views", "queryset_orders_for_user")
 ConditionalOffer = get_model("offer", "ConditionalOffer")
 Line = get_model("order", "Line")
 Order = get_model("order", "Order")
@@ -50,7 +52,7 @@ class IndexView(OscarIndexView):
         day_ago = now() - timedelta(hours=24)
         if not (self.request.user.is_staff and order_counts_kept()):
             stats = super().get_stats()
-            orders = self.visible_orders()
+            orders = queryset_orders_for_user(self.request.user)
             stats.update(
                 self.revenue_stats(
                     all_time=orders_revenue(orders),
@@ -120,12 +122,3 @@ class IndexView(OscarIndexView):
         return super().get_hourly_report(
             orders.filter(status__in=PAID_STATUSES), hours=hours, segments=segments
         )
-
-    def visible_orders(self):
-        """The orders this user's overview covers: all for staff, as Oscar's overview
-        does, or those with a line from one of the user's partners."""
-        orders = Order.objects.all()
-        if self.request.user.is_staff:
-            return orders
-        partner_ids = self.request.user.partners.values_list("id", flat=True)
-        return orders.filter(lines__partner_id__in=partner_ids).distinct()
