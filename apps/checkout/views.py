@@ -22,12 +22,19 @@ from apps.payment.forms import MpesaPhoneForm
 from apps.payment.models import MpesaPaymentAttempt
 from apps.payment.mpesa import services
 from apps.payment.mpesa.phone import InvalidPhoneNumber, normalise_phone
-from apps.payment.mpesa.security import PromptRateLimited, client_address, prompt_rate_check
+from apps.payment.mpesa.security import client_address
 from apps.payment.mpesa.waiting import order_access_valid, payment_status, waiting_page_url
 
 logger = logging.getLogger(__name__)
 
 Order = get_model("order", "Order")
+
+
+def prompt_requester(request) -> services.Requester:
+    """Who is asking for a prompt, for the prompt limits: the session and the address."""
+    return services.Requester(
+        session_key=request.session.session_key, address=client_address(request)
+    )
 
 
 class PaymentDetailsView(oscar_views.PaymentDetailsView):
@@ -79,25 +86,18 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
     def handle_payment(self, order_number, total, **kwargs):
         form = kwargs["mpesa_form"]
         try:
-            prompt_rate_check(
-                phone=form.cleaned_data["phone"],
-                session_key=self.request.session.session_key,
-                address=client_address(self.request),
-            )
-        except PromptRateLimited as exc:
-            raise UnableToTakePayment(str(exc)) from exc
-        try:
             attempt = services.stk_push_initiate(
                 order_number=order_number,
                 amount=total.incl_tax,
                 phone=form.cleaned_data["phone"],
                 user=self.request.user,
                 guest_email=self.checkout_session.get_guest_email() or "",
+                requester=prompt_requester(self.request),
             )
         except services.AttemptAlreadyOpen as exc:
             # A double click or a second tab: the first submission is already paying.
             raise RedirectRequired(waiting_page_url(order_number)) from exc
-        except services.PushRefused as exc:
+        except (services.PushRefused, services.PromptLimitReached) as exc:
             raise UnableToTakePayment(str(exc)) from exc
         self._mpesa_attempt = attempt
         reference = attempt.checkout_request_id or ""
@@ -223,13 +223,10 @@ class MpesaResendView(OrderAccessMixin, View):
             messages.error(request, form.errors["phone"][0])
             return back
         try:
-            prompt_rate_check(
-                phone=form.cleaned_data["phone"],
-                session_key=request.session.session_key,
-                address=client_address(request),
+            services.stk_push_resend(
+                order=order, phone=form.cleaned_data["phone"], requester=prompt_requester(request)
             )
-            services.stk_push_resend(order=order, phone=form.cleaned_data["phone"])
-        except (services.MpesaPaymentError, PromptRateLimited) as exc:
+        except services.MpesaPaymentError as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("A new prompt is on its way to your phone."))

@@ -306,3 +306,41 @@ class OrderEmail(models.Model):
 
 
 from oscar.apps.payment.models import *  # noqa: E402
+
+
+class MpesaPromptCount(models.Model):
+    """How many PIN prompts went out in one time window for one phone, browser session,
+    order or client address: what the prompt limits count.
+
+    Kept in the database, not the cache, so that filling the cache can never evict a count
+    and reset a limit. Only prompts that were sent (or may have been) are counted; the
+    services take a slot with one conditional UPDATE per limit, so concurrent requests
+    never overshoot (``apps.payment.mpesa.services.limits``). The value is stored as a keyed
+    hash: session keys are secrets. ``mpesa_reconcile`` deletes windows that have ended.
+    """
+
+    class Kind(models.TextChoices):
+        PHONE = "phone", _("Phone")
+        SESSION = "session", _("Browser session")
+        ORDER = "order", _("Order")
+        ADDRESS = "address", _("Client address")
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    key = models.CharField(max_length=64)
+    # The window's number: seconds since the epoch // MPESA_PROMPT_RATE_WINDOW_SECONDS.
+    window = models.PositiveBigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        app_label = "payment"
+        verbose_name = _("M-Pesa prompt count")
+        verbose_name_plural = _("M-Pesa prompt counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "key", "window"], name="one_prompt_count_per_window"
+            )
+        ]
+        indexes = [models.Index(fields=["window"], name="prompt_count_window")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key[:8]}… window {self.window}: {self.count}"

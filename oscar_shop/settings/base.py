@@ -305,11 +305,15 @@ MPESA_ORDER_EXPIRY_MINUTES = env.int("MPESA_ORDER_EXPIRY_MINUTES", default=60)
 MPESA_C2B_ENABLED = env.bool("MPESA_C2B_ENABLED", default=MPESA_ENVIRONMENT == "simulator")
 # "Test M-Pesa setup" in the dashboard: at most one test prompt per user and phone this often.
 MPESA_TEST_PROMPT_SPACING_SECONDS = env.int("MPESA_TEST_PROMPT_SPACING_SECONDS", default=60)
-# STK pushes per phone number, per browser session and per client address in each window.
+# PIN prompts sent (not requests) per phone number, order, browser session and client address
+# in each window; counted in the database. The per-phone and per-order limits protect
+# strangers' phones; the per-address one only brakes a flood from one machine, and is high
+# because Kenyan mobile carriers put many customers behind one shared address (README).
 MPESA_PROMPT_RATE_WINDOW_SECONDS = env.int("MPESA_PROMPT_RATE_WINDOW_SECONDS", default=3600)
 MPESA_PROMPTS_PER_PHONE = env.int("MPESA_PROMPTS_PER_PHONE", default=6)
+MPESA_PROMPTS_PER_ORDER = env.int("MPESA_PROMPTS_PER_ORDER", default=5)
 MPESA_PROMPTS_PER_SESSION = env.int("MPESA_PROMPTS_PER_SESSION", default=10)
-MPESA_PROMPTS_PER_ADDRESS = env.int("MPESA_PROMPTS_PER_ADDRESS", default=30)
+MPESA_PROMPTS_PER_ADDRESS = env.int("MPESA_PROMPTS_PER_ADDRESS", default=300)
 # Accept callbacks only from Safaricom's published addresses: on against Daraja itself,
 # off for the simulator (which calls from 127.0.0.1). Behind nginx, MPESA_TRUSTED_PROXY_COUNT=1.
 MPESA_CALLBACK_IP_CHECK = env.bool(

@@ -163,20 +163,3 @@ class TestVerifyBeforeFulfil:
         assert attempt.needs_attention
         assert not Transaction.objects.filter(txn_type=Transaction.DEBIT).exists()
 
-
-class TestPromptRateLimits:
-    @pytest.mark.parametrize(
-        "setting, kwargs_for",
-        [
-            ("MPESA_PROMPTS_PER_PHONE", lambda i: {"session_key": f"s{i}", "address": f"a{i}"}),
-            ("MPESA_PROMPTS_PER_SESSION", lambda i: {"phone": f"p{i}", "address": f"a{i}"}),
-            ("MPESA_PROMPTS_PER_ADDRESS", lambda i: {"phone": f"p{i}", "session_key": f"s{i}"}),
-        ],
-    )
-    def test_each_limit_refuses_once_used_up(self, settings, setting, kwargs_for):
-        setattr(settings, setting, 3)
-        defaults = {"phone": "254712345678", "session_key": "session", "address": "1.2.3.4"}
-        for i in range(3):
-            security.prompt_rate_check(**(defaults | kwargs_for(i)))
-        with pytest.raises(security.PromptRateLimited, match="Too many payment prompts"):
-            security.prompt_rate_check(**(defaults | kwargs_for(99)))

@@ -1,6 +1,8 @@
 """The only code that changes M-Pesa payment state, one module per road:
 
 - ``push``: a customer's "Place order and pay" records an attempt and sends the STK push;
+- ``limits``: how many prompts a phone, order, session or address may cause (``push``
+  takes a slot only for a prompt that goes out);
 - ``callbacks``: Daraja's STK callback is stored raw, then applied;
 - ``reconcile``: an STK Push Query answers for a lost callback; what nobody paid expires;
 - ``paybill``: Daraja asks before Paybill money moves, then confirms it;
@@ -36,6 +38,7 @@ from .errors import (
     PushRefused,
     ResendTooSoon,
 )
+from .limits import PromptLimitReached, Requester
 from .paybill import (
     C2B_ACCEPT,
     C2B_INVALID_ACCOUNT,
@@ -80,7 +83,9 @@ __all__ = [
     "ORDER_PAID",
     "ORDER_PENDING",
     "OrderNotPayable",
+    "PromptLimitReached",
     "PushRefused",
+    "Requester",
     "RECEIPT_PATTERN",
     "ReconcileReport",
     "ResendTooSoon",

@@ -23,7 +23,7 @@ from apps.shop.money import ksh
 
 from .. import gateway
 from ..phone import mask_phone
-from . import common
+from . import common, limits
 from .common import (
     ORDER_PENDING,
     _log_extra,
@@ -60,8 +60,14 @@ def stk_push_initiate(
     order=None,
     is_test: bool = False,
     description: str | None = None,
+    requester: limits.Requester | None = None,
 ) -> MpesaPaymentAttempt:
     """Record an attempt, then send the STK push for it.
+
+    With a ``requester`` (a shopper's request), the prompt takes a slot under the prompt
+    limits for its phone, order, session and address in the transaction that records the
+    attempt (``PromptLimitReached`` when one is used up: nothing recorded), and gives it
+    back when Daraja refuses the push.
 
     Returns the attempt: ``PENDING`` once Daraja accepted the push, ``UNCONFIRMED`` when
     Daraja did not answer in time (the prompt may be on the phone; it is never re-sent
@@ -88,6 +94,11 @@ def stk_push_initiate(
                 is_test=is_test,
             )
             _record_event(attempt, "created", f"Prompt for {ksh(charge)} to {mask_phone(phone)}")
+            reservation = (
+                limits.reserve(phone=phone, order_number=order_number, requester=requester)
+                if requester is not None
+                else None
+            )
     except IntegrityError as exc:
         raise AttemptAlreadyOpen(
             _("A payment prompt for this order is already open. Check your phone.")
@@ -105,9 +116,13 @@ def stk_push_initiate(
         return attempt
     except gateway.DarajaError as exc:
         _attempt_mark_refused(attempt, exc.error_code or "", exc.error_message or str(exc))
+        if reservation is not None:
+            reservation.release()  # no prompt went out: it counts against nothing
         raise PushRefused(_push_refusal_message(exc)) from exc
     except ValueError as exc:
         _attempt_mark_refused(attempt, "invalid", str(exc))
+        if reservation is not None:
+            reservation.release()
         raise PushRefused(str(exc)) from exc
 
     with transaction.atomic():
@@ -209,9 +224,14 @@ def attempt_flag(*, attempt: MpesaPaymentAttempt, reason: str, actor=None) -> No
     logger.error("Attempt flagged: %s", reason, extra=_log_extra(attempt))
 
 
-def stk_push_resend(*, order, phone: str) -> MpesaPaymentAttempt:
+def stk_push_resend(
+    *, order, phone: str, requester: limits.Requester | None = None
+) -> MpesaPaymentAttempt:
     """Send a new prompt for an unpaid order (the customer asked to try again), for the
-    balance still owed: after a part payment, only the rest is asked for."""
+    balance still owed: after a part payment, only the rest is asked for.
+
+    Every refusal here (order settled, a prompt still open, too soon) comes before any
+    prompt limit is counted."""
     balance = order_money(order).balance
     if order.status != ORDER_PENDING or balance <= 0:
         raise OrderNotPayable(_("This order is no longer waiting for payment."))
@@ -260,4 +280,5 @@ def stk_push_resend(*, order, phone: str) -> MpesaPaymentAttempt:
         phone=phone,
         user=order.user,
         guest_email=order.guest_email,
+        requester=requester,
     )
