@@ -30,8 +30,9 @@ NAIROBI = ZoneInfo("Africa/Nairobi")
 TOKEN_LIFETIME = 3600
 TRANSACTION_TYPES = ("CustomerPayBillOnline", "CustomerBuyGoodsOnline")
 C2B_RESPONSE_TYPES = ("Completed", "Cancelled")
-MSISDN = re.compile(r"254[71]\d{8}")
-SHORTCODE = re.compile(r"\d{5,7}")
+# ASCII digits only, as Daraja: Python's \d would also take Arabic-Indic or full-width ones.
+MSISDN = re.compile(r"254[71][0-9]{8}")
+SHORTCODE = re.compile(r"[0-9]{5,7}")
 FORBIDDEN_URL_WORDS = ("m-pesa", "mpesa", "safaricom", "exe", "cmd", "sql", "query")
 MAX_AMOUNT = 250_000
 

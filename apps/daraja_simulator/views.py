@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from . import prompts, protocol
 from .models import C2BPayment, C2BRegistration, StkPush
 
-PIN = re.compile(r"\d{4}")
+PIN = re.compile(r"[0-9]{4}")
 
 
 def this_machine_only(view: Callable) -> Callable:

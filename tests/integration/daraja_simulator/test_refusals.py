@@ -130,6 +130,10 @@ def test_bad_phone_is_refused(post):
         ("PhoneNumber", "25470837414"),
         ("PhoneNumber", "255708374149"),
         ("PartyA", "+254708374149"),
+        # Digits of other scripts are digits to Python, not to Daraja.
+        ("PhoneNumber", "25470837414\u0669"),
+        ("PhoneNumber", "\uff12\uff15\uff14708374149"),
+        ("PartyA", "254708374149\n"),
     ]:
         response = post(PUSH, push_body(**{field: value}))
         assert_daraja_error(response, 400, "400.002.02", f"Bad Request - Invalid {field}")
