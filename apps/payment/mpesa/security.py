@@ -10,28 +10,9 @@ import logging
 
 from django.conf import settings
 
+from apps.shop.client_address import client_address
+
 logger = logging.getLogger(__name__)
-
-
-def client_address(request) -> str | None:
-    """The address that connected to the first trusted proxy (or to us, with none).
-
-    With N trusted proxies in front of the shop, the client is the N-th address from the
-    right of X-Forwarded-For: everything left of it was written by the client itself and
-    proves nothing.
-    """
-    proxies = settings.MPESA_TRUSTED_PROXY_COUNT
-    remote = request.META.get("REMOTE_ADDR") or None
-    if proxies <= 0:
-        return remote
-    forwarded = [
-        part.strip()
-        for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-        if part.strip()
-    ]
-    if len(forwarded) < proxies:
-        return None
-    return forwarded[-proxies]
 
 
 def _allowed_networks() -> list:
@@ -61,4 +42,3 @@ def callback_source_allowed(request) -> bool:
         address,
     )
     return False
-
