@@ -60,7 +60,9 @@ OSCAR_FORKED_APPS = {
 INSTALLED_APPS = [OSCAR_FORKED_APPS.get(app, app) for app in oscar.INSTALLED_APPS] + [
     "sorl.thumbnail",
     "apps.shop.apps.ShopConfig",
+    "apps.storefront.apps.StorefrontConfig",
     "apps.payment.dashboard.apps.MpesaDashboardConfig",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -161,12 +163,27 @@ SHOP_PAGE_CACHE_LOCAL_MB = env.int("SHOP_PAGE_CACHE_LOCAL_MB", default=16)
 SHOP_CATALOGUE_VERSION_RECHECK_SECONDS = env.float(
     "SHOP_CATALOGUE_VERSION_RECHECK_SECONDS", default=1.0
 )
+# The longest a change to the catalogue (whoever made it) goes unseen by a process: each
+# reads the catalogue version, which the database advances, at most this often.
+SHOP_CACHE_STALENESS_SECONDS = env.float("SHOP_CACHE_STALENESS_SECONDS", default=1.0)
 # Product view counts (Oscar's reports) are written in batches at most this often per
 # process, instead of a database write on every product page view.
 SHOP_VIEW_COUNT_FLUSH_SECONDS = env.int("SHOP_VIEW_COUNT_FLUSH_SECONDS", default=30)
 # `make bench` only: serve the catalogue page's HTML from memory at /bench/ceiling/, the
-# most requests per second this stack can reach (apps/shop/bench_views.py).
+# most requests per second this stack can reach (apps/shop/bench_views.py). The production
+# settings refuse it; the bench runs oscar_shop.settings.bench.
 SHOP_BENCH_CEILING = env.bool("SHOP_BENCH_CEILING", default=False)
+# The X-Shop-Page-Cache diagnostic header (hit, miss, bypass) is sent with DEBUG, or when
+# this is on: the test and bench settings only.
+SHOP_PAGE_CACHE_HEADER = False
+# Search answers (apps/shop/search_cache.py) are kept in this many cache slots at most,
+# whatever the number of different searches: a search takes one of the two slots its words
+# hash to, replacing the answer there. A search (its words and filters) longer than this
+# many characters is answered without the cache.
+SHOP_SEARCH_CACHE_SLOTS = env.int("SHOP_SEARCH_CACHE_SLOTS", default=1000)
+SHOP_SEARCH_CACHE_MAX_QUERY_CHARS = env.int("SHOP_SEARCH_CACHE_MAX_QUERY_CHARS", default=200)
+if SHOP_SEARCH_CACHE_SLOTS < 1:
+    raise ImproperlyConfigured("SHOP_SEARCH_CACHE_SLOTS must be at least 1.")
 
 # --- Static and media -------------------------------------------------------------
 
