@@ -1,9 +1,14 @@
-"""Listings and searches ask Whoosh once per catalogue change, not once per page view."""
+"""Listings and searches ask Whoosh once per catalogue change, not once per page view, and
+the cache keeps a fixed number of answers however many different searches arrive."""
 
 from unittest import mock
 
+import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from haystack.backends.whoosh_backend import WhooshSearchBackend
+
+from tests.performance.test_page_cache import use_redis_cache
 
 
 def whoosh_calls(client, url: str) -> int:
@@ -44,3 +49,58 @@ def test_a_catalogue_change_asks_whoosh_again(catalogue, client):
     stockrecord.save()
 
     assert whoosh_calls(client, "/catalogue/") >= 1
+
+
+@pytest.fixture(params=["local memory", "redis"])
+def shop_cache_backend(request, settings) -> str:
+    """The embedded run's cache, and Redis as in production."""
+    if request.param == "redis":
+        use_redis_cache(settings)
+    return request.param
+
+
+def search_entries() -> list[str]:
+    """The cached search answers' keys, wherever the cache keeps them."""
+    prefix = cache.make_key("shop:search:")
+    if hasattr(cache, "_cache") and isinstance(cache._cache, dict):  # local memory
+        keys = cache._cache.keys()
+    else:
+        keys = (k.decode() for k in cache._cache.get_client().scan_iter(prefix + "*"))
+    return [key for key in keys if key.startswith(prefix)]
+
+
+def test_a_flood_of_different_searches_keeps_a_fixed_number_of_answers(
+    catalogue, client, settings, shop_cache_backend
+):
+    """Every different search used to be kept for a day: thousands of made-up searches
+    filled the cache without bound."""
+    settings.SHOP_SEARCH_CACHE_SLOTS = 8
+    catalogue.add_products(3)
+    client.get("/search/?q=jiko")
+
+    for number in range(60):
+        assert client.get(f"/search/?q=jiko+{number}").status_code == 200
+
+    assert 0 < len(search_entries()) <= 8
+
+
+def test_a_search_sharing_a_slot_gets_its_own_answer(catalogue, client, settings):
+    settings.SHOP_SEARCH_CACHE_SLOTS = 1  # every search in the same one or two slots
+    catalogue.add_products(2)
+    catalogue.add_products(2, title="Sufuria number {number}")
+
+    for _ in range(2):
+        jiko = client.get("/search/?q=jiko").content.decode()
+        sufuria = client.get("/search/?q=sufuria").content.decode()
+        assert "Jiko number 1" in jiko and "Sufuria number 3" not in jiko
+        assert "Sufuria number 3" in sufuria and "Jiko number 1" not in sufuria
+
+
+def test_a_search_longer_than_the_limit_is_answered_but_not_kept(catalogue, client, settings):
+    settings.SHOP_SEARCH_CACHE_MAX_QUERY_CHARS = 200
+    catalogue.add_products(3)
+    long_query = "jiko " + "x" * 300
+
+    assert whoosh_calls(client, f"/search/?q={long_query}") >= 1
+    assert whoosh_calls(client, f"/search/?q={long_query}") >= 1
+    assert search_entries() == []
