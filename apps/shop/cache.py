@@ -11,10 +11,13 @@ With Redis, each process learns of bumps by subscription (``apps.shop.version_wa
 and knows the current version without a round trip per request.
 
 Cached HTML must not carry one shopper's CSRF token to another: fragments are rendered
-with a placeholder in its place, swapped for the current request's token on the way out.
+with a placeholder in its place and kept cut there, and the current request's token joins
+the pieces on the way out. The placeholder is drawn afresh for each render, so no text in
+the fragment can be one (``new_placeholder``).
 """
 
 import logging
+import secrets
 import time
 
 from django.conf import settings
@@ -25,8 +28,17 @@ from django.utils.translation import get_language
 logger = logging.getLogger(__name__)
 
 CATALOGUE_VERSION_KEY = "shop:catalogue-version"
-#: Stands for the request's CSRF token inside cached HTML; never a valid token itself.
-CSRF_PLACEHOLDER = "shop-csrf-placeholder-7c1e9d"
+#: How every placeholder in HTML rendered for a cache begins; the rest is drawn per render.
+PLACEHOLDER_PREFIX = "shop-hole-"
+
+
+def new_placeholder(name: str) -> str:
+    """A placeholder for a request's own value (its CSRF token, its basket count) in HTML
+    rendered for a cache. Cached HTML is cut where it appears, so it must be text no one
+    else can write: a fixed string would be cut in a product review or a title that
+    quotes it. This one is drawn for this render alone and never leaves the server (the
+    HTML is cut at it before it is stored or sent), so no visitor can know it."""
+    return f"{PLACEHOLDER_PREFIX}{name}-{secrets.token_hex(16)}"
 
 
 def _watch():
@@ -130,7 +142,10 @@ def get_with_catalogue_version(request: object, key: str) -> tuple[int, object |
 def fragment_key(name: str, *vary: object, version: int | None = None) -> str:
     parts = [str(part) for part in vary]
     version = catalogue_version() if version is None else version
-    return ":".join(["shop:fragment", name, str(version), get_language() or "", *parts])
+    # "v2": fragments kept as pieces (``fragment_cut``); workers of an earlier release,
+    # still finishing their requests during a restart, never read this form (nor this
+    # release theirs).
+    return ":".join(["shop:fragment:v2", name, str(version), get_language() or "", *parts])
 
 
 def prefetch_fragments(request: object, name: str, varies: list) -> set:
@@ -152,7 +167,7 @@ def prefetch_fragments(request: object, name: str, varies: list) -> set:
     return {keys[key] for key in found}
 
 
-def cached_fragment(request: object | None, key: str) -> str | None:
+def cached_fragment(request: object | None, key: str) -> tuple[str, ...] | None:
     """The fragment stored under ``key``: prefetched for this request, or from the cache."""
     prefetched = getattr(request, "_shop_fragments", None)
     if prefetched and key in prefetched:
@@ -164,8 +179,15 @@ def fragment_timeout() -> int:
     return settings.SHOP_FRAGMENT_CACHE_SECONDS
 
 
-def with_csrf_token(html: str, csrf_token: object) -> str:
-    """The cached ``html`` with the current request's CSRF token put back."""
-    if CSRF_PLACEHOLDER not in html:
-        return html
-    return html.replace(CSRF_PLACEHOLDER, str(csrf_token or ""))
+def fragment_cut(html: str, csrf_placeholder: str) -> tuple[str, ...]:
+    """A fragment as it is cached: ``html`` cut where ``csrf_placeholder`` (drawn by
+    ``new_placeholder`` for this render) stood for the CSRF token."""
+    return tuple(html.split(csrf_placeholder))
+
+
+def fragment_filled(pieces: tuple[str, ...], csrf_token: object) -> str:
+    """The cached fragment with the current request's CSRF token between its pieces (the
+    token is only asked for when the fragment has a form: asking sets the CSRF cookie)."""
+    if len(pieces) == 1:
+        return pieces[0]
+    return str(csrf_token or "").join(pieces)

@@ -6,9 +6,11 @@ in the navigation bar and, on a product page, the products this shopper viewed b
 Such a page is rendered once with placeholders in those holes, kept in the default
 cache (Redis in production) with the catalogue version it was made for
 (``apps.shop.cache``), cut at the holes, and each request fills the holes for its own
-shopper. A shopper with no basket and no viewing history gets the page without a single
-database query; any catalogue change (product, price, stock, image, category, range)
-makes every cached page stale at once.
+shopper. The placeholders are drawn afresh for each render (``PageHoles.drawn``): the page
+is cut only where the shop put them, never at text a visitor wrote (a review's title).
+A shopper with no basket and no viewing history gets the page without a single database
+query; any catalogue change (product, price, stock, image, category, range) makes every
+cached page stale at once.
 
 With Redis, each worker also keeps the pages it served lately (``LocalPages``) and, as
 it learns of catalogue changes by subscription (``apps.shop.version_watch``), serves
@@ -48,22 +50,48 @@ CustomerHistoryManager = get_class("customer.history", "CustomerHistoryManager")
 SearchForm = get_class("search.forms", "SearchForm")
 
 #: Response header telling whether a page came from the cache (hit), was rendered and
-#: stored (miss) or was rendered for this request only (bypass).
+#: stored (miss) or was rendered for this request only (bypass): a diagnostic, sent only
+#: with DEBUG or ``SHOP_PAGE_CACHE_HEADER`` (the test and bench settings), never by the
+#: production settings (it would tell anyone what the cache holds).
 STATUS_HEADER = "X-Shop-Page-Cache"
-BASKET_COUNT_PLACEHOLDER = "shop-basket-count-placeholder-41b7"
-RECENTLY_VIEWED_PLACEHOLDER = "<!-- shop-recently-viewed-placeholder-9d02 -->"
 RECENTLY_VIEWED_TEMPLATE = "oscar/customer/history/recently_viewed_products.html"
 RECENTLY_VIEWED_SHOWN = 6
 SORT_CHOICES = frozenset(value for value, _label in SearchForm.SORT_BY_CHOICES)
 
 
+#: What a hole of a cached page holds for each shopper.
+CSRF_TOKEN = "csrf token"
+BASKET_COUNT = "basket count"
+RECENTLY_VIEWED = "recently viewed"
+
+
 @dataclass(frozen=True)
 class PageHoles:
     """Set on ``request.shop_page_holes`` while a page is rendered for the cache: the
-    templates print these placeholders instead of the shopper's own values."""
+    templates print these placeholders instead of the shopper's own values. Each render
+    draws its own (``apps.shop.cache.new_placeholder``), and the page is cut at them before
+    it is stored or sent, so a visitor can never write one."""
 
-    basket_count: str = BASKET_COUNT_PLACEHOLDER
-    recently_viewed: str = RECENTLY_VIEWED_PLACEHOLDER
+    csrf_token: str
+    basket_count: str
+    recently_viewed: str
+
+    @classmethod
+    def drawn(cls) -> "PageHoles":
+        return cls(
+            csrf_token=shop_cache.new_placeholder("csrf"),
+            basket_count=shop_cache.new_placeholder("basket-count"),
+            # A comment: the section's absence, should it ever go out unfilled.
+            recently_viewed=f"<!-- {shop_cache.new_placeholder('recently-viewed')} -->",
+        )
+
+    def kinds(self) -> dict[str, str]:
+        """What each placeholder stands for."""
+        return {
+            self.csrf_token: CSRF_TOKEN,
+            self.basket_count: BASKET_COUNT,
+            self.recently_viewed: RECENTLY_VIEWED,
+        }
 
 
 #: The query parameters a listing reads: a page number and a sort.
@@ -109,9 +137,10 @@ def page_key(request: HttpRequest) -> str:
     key for its path and parameters, whatever their order."""
     path = request.path + "?" + "&".join(f"{k}={v}" for k, v in sorted(request.GET.items()))
     digest = hashlib.sha256(path.encode()).hexdigest()[:32]
-    # "v2": pages kept as ``Page``; workers of an earlier release, still finishing their
-    # requests during a restart, never read this form (nor this release theirs).
-    return f"shop:page:v2:{get_language() or ''}:{digest}"
+    # "v3": pages kept as ``Page`` with the kind of each hole; workers of an earlier
+    # release, still finishing their requests during a restart, never read this form (nor
+    # this release theirs).
+    return f"shop:page:v3:{get_language() or ''}:{digest}"
 
 
 class Page(NamedTuple):
@@ -120,7 +149,7 @@ class Page(NamedTuple):
     version: int  # the catalogue version it was made for
     expires_at: float  # time.time(); the cache's own timeout, kept by local copies too
     segments: tuple[bytes, ...]  # one more than holes
-    holes: tuple[str, ...]  # the placeholder between segments[i] and segments[i + 1]
+    holes: tuple[str, ...]  # what goes between segments[i] and segments[i + 1] (CSRF_TOKEN…)
     product_id: int | None  # the product page's product
 
     @property
@@ -128,17 +157,17 @@ class Page(NamedTuple):
         return sum(map(len, self.segments))
 
 
-_PLACEHOLDERS = (shop_cache.CSRF_PLACEHOLDER, BASKET_COUNT_PLACEHOLDER, RECENTLY_VIEWED_PLACEHOLDER)
-_HOLES = re.compile("({})".format("|".join(map(re.escape, _PLACEHOLDERS))))
-
-
-def make_page(html: str, charset: str, version: int, product_id: int | None) -> Page:
-    pieces = _HOLES.split(html)
+def make_page(
+    html: str, charset: str, version: int, product_id: int | None, holes: PageHoles
+) -> Page:
+    """``html`` rendered with ``holes``, cut at them."""
+    kinds = holes.kinds()
+    pieces = re.split("({})".format("|".join(map(re.escape, kinds))), html)
     return Page(
         version=version,
         expires_at=time.time() + settings.SHOP_PAGE_CACHE_SECONDS,
         segments=tuple(piece.encode(charset) for piece in pieces[0::2]),
-        holes=tuple(pieces[1::2]),
+        holes=tuple(kinds[placeholder] for placeholder in pieces[1::2]),
         product_id=product_id,
     )
 
@@ -245,11 +274,16 @@ def filled(page: Page, request: HttpRequest) -> bytes:
 
 
 def _hole_value(hole: str, request: HttpRequest, product_id: int | None) -> str:
-    if hole == shop_cache.CSRF_PLACEHOLDER:
+    if hole == CSRF_TOKEN:
         return csrf.get_token(request)  # one token for every form of the page
-    if hole == BASKET_COUNT_PLACEHOLDER:
+    if hole == BASKET_COUNT:
         return str(basket_count(request))
     return recently_viewed_html(request, product_id)
+
+
+def _say(response: HttpResponse, status: str) -> None:
+    if settings.DEBUG or settings.SHOP_PAGE_CACHE_HEADER:
+        response[STATUS_HEADER] = status
 
 
 class AnonymousPageCacheMixin:
@@ -268,41 +302,42 @@ class AnonymousPageCacheMixin:
         reason = _bypass_reason(request, self.page_cache_parameters)
         if reason is not None:
             response = super().dispatch(request, *args, **kwargs)
-            response[STATUS_HEADER] = f"bypass ({reason})"
+            _say(response, f"bypass ({reason})")
             return response
 
         key = page_key(request)
         page = cached_page(request, key)
         if page is not None:
             response = HttpResponse(filled(page, request))
-            response[STATUS_HEADER] = "hit"
+            _say(response, "hit")
             self.page_cache_viewed(request, response, page.product_id)
             return response
 
-        request.shop_page_holes = PageHoles()
+        request.shop_page_holes = holes = PageHoles.drawn()
         response = super().dispatch(request, *args, **kwargs)
         if response.status_code != 200 or not hasattr(response, "add_post_render_callback"):
             request.shop_page_holes = None
-            response[STATUS_HEADER] = "bypass (not a page)"
+            _say(response, "bypass (not a page)")
             return response
-        response.add_post_render_callback(self._store_and_fill(request, key))
-        response[STATUS_HEADER] = "miss"
+        response.add_post_render_callback(self._store_and_fill(request, key, holes))
+        _say(response, "miss")
         return response
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
         if getattr(self.request, "shop_page_holes", None) is not None:
             # Overrides the csrf context processor: forms carry the placeholder.
-            context["csrf_token"] = shop_cache.CSRF_PLACEHOLDER
+            context["csrf_token"] = self.request.shop_page_holes.csrf_token
         return context
 
-    def _store_and_fill(self, request: HttpRequest, key: str) -> Callable:
+    def _store_and_fill(self, request: HttpRequest, key: str, holes: PageHoles) -> Callable:
         def callback(response: HttpResponse) -> None:
             page = make_page(
                 response.content.decode(response.charset),
                 response.charset,
                 shop_cache.request_catalogue_version(request),
                 self.page_cache_current_product_id,
+                holes,
             )
             cache.set(key, page, settings.SHOP_PAGE_CACHE_SECONDS)
             if shop_cache.versions_watched():  # else every view reads the cache anyway

@@ -24,6 +24,8 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 DARAJA_SIMULATOR_CALLBACK_DELAY = 0.0
 # Product view counts written at once, so a test can read them right after the view.
 SHOP_VIEW_COUNT_FLUSH_SECONDS = 0
+# The page cache says what it did (X-Shop-Page-Cache: hit, miss, bypass) for the tests to read.
+SHOP_PAGE_CACHE_HEADER = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not shared-cache memory: live-server tests write from several threads, and
     # only a file database has the WAL journal and busy timeout the shop relies on.

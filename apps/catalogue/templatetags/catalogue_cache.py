@@ -22,12 +22,13 @@ class CatalogueCacheNode(template.Node):
         request = context.get("request")
         version = shop_cache.request_catalogue_version(request)
         key = shop_cache.fragment_key(self.name.resolve(context), *vary, version=version)
-        html = shop_cache.cached_fragment(request, key)
-        if html is None:
-            with context.push(csrf_token=shop_cache.CSRF_PLACEHOLDER):
-                html = self.nodelist.render(context)
-            cache.set(key, html, shop_cache.fragment_timeout())
-        return mark_safe(shop_cache.with_csrf_token(html, context.get("csrf_token")))
+        pieces = shop_cache.cached_fragment(request, key)
+        if pieces is None:
+            placeholder = shop_cache.new_placeholder("csrf")
+            with context.push(csrf_token=placeholder):
+                pieces = shop_cache.fragment_cut(self.nodelist.render(context), placeholder)
+            cache.set(key, pieces, shop_cache.fragment_timeout())
+        return mark_safe(shop_cache.fragment_filled(pieces, context.get("csrf_token")))
 
 
 @register.tag("catalogue_cache")

@@ -3,8 +3,7 @@ catalogue version or past the cache's lifetime (apps/shop/page_cache.py)."""
 
 import time
 
-from apps.shop.cache import CSRF_PLACEHOLDER
-from apps.shop.page_cache import LocalPages, Page, make_page
+from apps.shop.page_cache import CSRF_TOKEN, LocalPages, Page, PageHoles, make_page
 
 
 def page(version: int, kilobytes: int = 1, expires_in: float = 60) -> Page:
@@ -43,10 +42,23 @@ def test_the_least_recently_served_copies_go_first_beyond_the_limit(settings):
 
 
 def test_a_page_is_cut_at_its_holes_and_keeps_every_byte(settings):
-    html = f"<p>Bei ya Jiko\u00a0KSh 1,250</p><form>{CSRF_PLACEHOLDER}</form><i>{CSRF_PLACEHOLDER}"
+    holes = PageHoles.drawn()
+    token = holes.csrf_token
+    html = f"<p>Bei ya Jiko\u00a0KSh 1,250</p><form>{token}</form><i>{token}"
 
-    cut = make_page(html, "utf-8", version=3, product_id=None)
+    cut = make_page(html, "utf-8", version=3, product_id=None, holes=holes)
 
-    assert cut.holes == (CSRF_PLACEHOLDER, CSRF_PLACEHOLDER)
-    assert b"".join(cut.segments) == html.replace(CSRF_PLACEHOLDER, "").encode()
+    assert cut.holes == (CSRF_TOKEN, CSRF_TOKEN)
+    assert b"".join(cut.segments) == html.replace(token, "").encode()
     assert cut.expires_at > time.time() + settings.SHOP_PAGE_CACHE_SECONDS - 5
+
+
+def test_a_page_is_cut_only_at_the_placeholders_of_its_own_render():
+    """Another render's placeholders (or any text like them) are text, not holes."""
+    earlier, holes = PageHoles.drawn(), PageHoles.drawn()
+    html = f"<p>{earlier.csrf_token} {earlier.basket_count}</p><form>{holes.csrf_token}</form>"
+
+    cut = make_page(html, "utf-8", version=3, product_id=None, holes=holes)
+
+    assert cut.holes == (CSRF_TOKEN,)
+    assert cut.segments[0] == f"<p>{earlier.csrf_token} {earlier.basket_count}</p><form>".encode()
