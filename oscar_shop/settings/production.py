@@ -47,6 +47,14 @@ if not ALLOWED_HOSTS:
 
 # The demo shop (with its staff user of known password) never reaches a real shop.
 SHOP_DEMO_ALLOWED = False
+# The benchmark's page (a catalogue page kept in memory, never refreshed) is for
+# oscar_shop.settings.bench, never a real shop.
+if SHOP_BENCH_CEILING:  # noqa: F405
+    raise ImproperlyConfigured(
+        "SHOP_BENCH_CEILING cannot be on in production; make bench runs oscar_shop.settings.bench."
+    )
+# Never say what the page cache holds to the world (X-Shop-Page-Cache).
+SHOP_PAGE_CACHE_HEADER = False
 
 OSCAR_URL_SCHEMA = "https"
 

@@ -40,6 +40,7 @@ PRODUCTION_ENV = {
     "LOG_LEVEL": "",
     "SHOP_URL_SCHEME": "https",
     "SHOP_DOMAIN": "shop.example.co.ke",
+    "SHOP_BENCH_CEILING": "",
     "MPESA_ENVIRONMENT": "production",
     "MPESA_BASE_URL": "",
     "MPESA_CONSUMER_KEY": "live-consumer-key",

@@ -1,5 +1,7 @@
 """Production settings: real services, https everywhere, and no start without what a shop needs."""
 
+import json
+
 import pytest
 
 from .production_env import load_production, production_process, production_settings
@@ -144,6 +146,37 @@ def test_refuses_the_embedded_sqlite_default_when_database_url_is_not_set():
     result = load_production(DATABASE_URL=None)
     assert result.returncode != 0
     assert "DATABASE_URL must point at PostgreSQL in production" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["true", "1"])
+def test_refuses_to_start_with_the_benchmarks_ceiling(value):
+    """/bench/ceiling/ serves one catalogue page kept in memory, never refreshed."""
+    result = load_production(SHOP_BENCH_CEILING=value)
+    assert result.returncode != 0
+    assert "SHOP_BENCH_CEILING cannot be on in production" in result.stderr
+
+
+def test_never_says_what_the_page_cache_did():
+    """X-Shop-Page-Cache is sent only with DEBUG or SHOP_PAGE_CACHE_HEADER: both off."""
+    settings = production_settings("DEBUG", "SHOP_PAGE_CACHE_HEADER")
+    assert settings == {"DEBUG": False, "SHOP_PAGE_CACHE_HEADER": False}
+
+
+def test_the_benchmark_runs_the_production_settings_with_its_ceiling():
+    dump = (
+        "import json, oscar_shop.settings.bench as s; "
+        "print(json.dumps([s.SHOP_BENCH_CEILING, s.SHOP_PAGE_CACHE_HEADER, s.DEBUG, "
+        "s.CACHES['default']['BACKEND'], s.SESSION_COOKIE_SECURE]))"
+    )
+    result = production_process(["-c", dump], DJANGO_SETTINGS_MODULE="oscar_shop.settings.bench")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        True,
+        True,
+        False,
+        "apps.shop.redis_cache.RedisCache",
+        True,
+    ]
 
 
 def test_production_logging_writes_json_lines():
