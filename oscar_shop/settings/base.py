@@ -363,6 +363,9 @@ MPESA_VERIFY_BEFORE_FULFIL = env.bool(
 )
 # How often the waiting page asks for news, in milliseconds.
 MPESA_STATUS_POLL_MS = env.int("MPESA_STATUS_POLL_MS", default=3000)
+# The waiting page's link (its JSON and "Send the prompt again" too) answers 404 this many
+# days after the order was paid or cancelled; the order email's status link still works.
+MPESA_WAITING_LINK_DAYS = env.int("MPESA_WAITING_LINK_DAYS", default=7)
 
 # --- Daraja simulator (MPESA_ENVIRONMENT=simulator only) ---------------------------------
 # The shop serves a Daraja look-alike at Daraja's own paths; it is never installed otherwise.

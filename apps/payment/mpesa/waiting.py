@@ -2,19 +2,27 @@
 
 The waiting page follows an order's latest M-Pesa attempt until its money arrives. Its
 URL carries a hash signed like Oscar's ``Order.verification_hash()``, so one hash opens
-both the waiting page and Oscar's anonymous order-status page. Used by the checkout's
+both the waiting page and Oscar's anonymous order-status page. The waiting page's link
+stops working ``MPESA_WAITING_LINK_DAYS`` after the order is paid or cancelled: a link
+that was forwarded, or left in a shared browser's history, no longer shows the payment
+or sends prompts; the order-status page (the order email's link) stays. Used by the checkout's
 views and by the payment app's template tags (order pages, emails), so it lives here,
 below both.
 """
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.core.signing import BadSignature, Signer
+from django.db.models import Min, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
 
 from apps.payment.models import MpesaPaymentAttempt
 from apps.shop.money import ksh
-from apps.shop.order_statuses import PAID_STATUSES
+from apps.shop.order_statuses import CANCELLED, PAID_STATUSES, PENDING_PAYMENT
 
 from . import services
 from .messages import customer_message_for_result
@@ -39,12 +47,45 @@ def waiting_page_url(order_number: str) -> str:
 
 
 def order_access_valid(order_number: str, hash_: str) -> bool:
-    """Whether ``hash_`` is the one this order's links carry."""
+    """Whether ``hash_`` is the one this order's links carry and the waiting page's link
+    still works (``waiting_link_expired``)."""
     try:
         order_signer.unsign(f"{order_number}:{hash_}")
     except BadSignature:
         return False
-    return True
+    return not waiting_link_expired(order_number)
+
+
+def waiting_link_expired(order_number: str) -> bool:
+    """Whether the order was settled (paid or cancelled) more than
+    ``MPESA_WAITING_LINK_DAYS`` ago. An order still waiting for its money keeps its link."""
+    settled_at = order_settled_at(order_number)
+    if settled_at is None:
+        return False
+    return timezone.now() - settled_at > timedelta(days=settings.MPESA_WAITING_LINK_DAYS)
+
+
+def order_settled_at(order_number: str) -> datetime | None:
+    """When the order left Pending payment for Paid (or later) or Cancelled, from its first
+    recorded status change out of it (one query); an order settled without a recorded
+    change counts from when it was placed. None while it waits, or for no such order."""
+    found = (
+        Order.objects.filter(number=order_number)
+        .annotate(
+            left_pending=Min(
+                "status_changes__date_created",
+                filter=Q(status_changes__old_status=PENDING_PAYMENT),
+            )
+        )
+        .values_list("status", "left_pending", "date_placed")
+        .first()
+    )
+    if found is None:
+        return None
+    status, left_pending, placed = found
+    if status not in PAID_STATUSES and status != CANCELLED:
+        return None
+    return left_pending or placed
 
 
 def payment_status(order_number: str) -> dict:
