@@ -18,6 +18,7 @@ from oscar.apps.checkout import views as oscar_views
 from oscar.apps.payment.exceptions import RedirectRequired, UnableToTakePayment
 from oscar.core.loading import get_model
 
+from apps.checkout.utils import CHECKOUT_ORDER_ID, checkout_order_id
 from apps.payment.forms import MpesaPhoneForm
 from apps.payment.models import MpesaPaymentAttempt
 from apps.payment.mpesa import services
@@ -130,6 +131,12 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
 
 
 class ThankYouView(oscar_views.ThankYouView):
+    def get_object(self, queryset=None):
+        # Oscar's puts the session's order id into a query as found: text there was a 500.
+        if checkout_order_id(self.request.session) is None:
+            self.request.session.pop(CHECKOUT_ORDER_ID, None)
+        return super().get_object(queryset)
+
     def get_context_data(self, *args, **kwargs):
         ctx = super().get_context_data(*args, **kwargs)
         ctx["mpesa_attempt"] = (
@@ -173,7 +180,7 @@ class MpesaWaitingView(OrderAccessMixin, generic.TemplateView):
         return phones.values_list("phone", flat=True).first() or ""
 
     def _is_own_checkout(self, order_number: str) -> bool:
-        order_id = self.request.session.get("checkout_order_id")
+        order_id = checkout_order_id(self.request.session)
         return bool(order_id) and Order.objects.filter(pk=order_id, number=order_number).exists()
 
     def get_context_data(self, **kwargs):
