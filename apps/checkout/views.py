@@ -31,6 +31,17 @@ logger = logging.getLogger(__name__)
 Order = get_model("order", "Order")
 
 
+class IndexView(oscar_views.IndexView):
+    """Oscar's "Who are you?" step. Its returning-customer sign-in gets the request, which
+    Oscar does not give it: without one the sign-in lockout can neither count a failure
+    (it counts per client address) nor refuse a locked-out client."""
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["request"] = self.request
+        return kwargs
+
+
 def prompt_requester(request) -> services.Requester:
     """Who is asking for a prompt, for the prompt limits: the session and the address."""
     return services.Requester(

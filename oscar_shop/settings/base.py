@@ -5,6 +5,7 @@ Everything that differs between machines is read from the environment (or a
 documents each variable.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -76,6 +77,8 @@ MIDDLEWARE = [
     # Oscar's, reading from the basket cookie only what can be a basket id.
     "apps.basket.middleware.BasketMiddleware",
     "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
+    # Last: turns a sign-in refused for too many failures into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -102,10 +105,55 @@ TEMPLATES = [
 ]
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out client before any password is checked (django-axes).
+    "apps.shop.login_attempts.SignInLockoutBackend",
     "oscar.apps.customer.auth_backends.EmailBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_REDIRECT_URL = "/"
+# Not a rule on passwords: Django tells validators of every new password, and a new
+# password ends the account's sign-in lockout (apps/shop/login_attempts.py).
+AUTH_PASSWORD_VALIDATORS = [{"NAME": "apps.shop.login_attempts.PasswordChangeUnlocks"}]
+
+# --- Sign-in lockout (django-axes) ----------------------------------------------------
+# Failed sign-ins on every login (customer, checkout, dashboard, Django admin) are kept in
+# the database (admin: Axes -> Access attempts; deleting one unlocks it) and counted per
+# name typed and client address, the address read behind MPESA_TRUSTED_PROXY_COUNT
+# proxies. Too many, and that client's sign-ins are refused, even with the right password,
+# until nothing has failed for the cool-off; a successful sign-in before the limit, or a
+# new password, clears the account's count. apps/shop/login_attempts.py has the pieces.
+AXES_HANDLER = "apps.shop.login_attempts.LoginAttemptHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failures for one account (name) from one address before it is locked from there.
+AXES_FAILURE_LIMIT = env.int("SHOP_LOGIN_FAILURES_PER_ACCOUNT", default=5)
+# Failures from one address under any names before the whole address is locked: far
+# higher, as Kenyan mobile carriers put many shoppers behind one shared address.
+SHOP_LOGIN_FAILURES_PER_ADDRESS = env.int("SHOP_LOGIN_FAILURES_PER_ADDRESS", default=100)
+SHOP_LOGIN_LOCKOUT_MINUTES = env.int("SHOP_LOGIN_LOCKOUT_MINUTES", default=30)
+if min(AXES_FAILURE_LIMIT, SHOP_LOGIN_FAILURES_PER_ADDRESS, SHOP_LOGIN_LOCKOUT_MINUTES) < 1:
+    raise ImproperlyConfigured(
+        "SHOP_LOGIN_FAILURES_PER_ACCOUNT, SHOP_LOGIN_FAILURES_PER_ADDRESS and "
+        "SHOP_LOGIN_LOCKOUT_MINUTES must each be at least 1."
+    )
+AXES_COOLOFF_TIME = timedelta(minutes=SHOP_LOGIN_LOCKOUT_MINUTES)
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "apps.shop.login_attempts.login_client_address"
+AXES_USERNAME_CALLABLE = "apps.shop.login_attempts.login_name"
+AXES_LOCKOUT_CALLABLE = "apps.shop.login_attempts.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# Failures are what locks; a row for every successful sign-in is not kept.
+AXES_DISABLE_ACCESS_LOG = True
+# No start-up banner in every manage.py run (cron runs mpesa_reconcile each minute).
+AXES_VERBOSE = False
+# Masked in the attempts' stored form data and in the log: the customer login's fields
+# are prefixed, so axes' defaults ("username", "password") would keep what was typed.
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "login-username",
+    "login-password",
+    "csrfmiddlewaretoken",
+]
 
 # --- Database -----------------------------------------------------------------
 # SQLite by default (the embedded run); PostgreSQL when DATABASE_URL says postgres://.
