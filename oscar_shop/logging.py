@@ -23,12 +23,13 @@ from apps.payment.mpesa.phone import mask_phone
 # digits (CheckoutRequestIDs and timestamps are long digit runs that must stay readable).
 _KENYAN_MOBILE = re.compile(r"(?<![\d+])(?:\+?254|0)[ -]?([17]\d{2})[ -]?(\d{3})[ -]?(\d{3})(?!\d)")
 
-# Secrets that travel in URL paths: the STK callback token, the Paybill (C2B) path secret and
-# the hash that opens a guest's payment page (/checkout/pay/<order number>/<hash>/). Django
-# logs the path of a refused request ("Forbidden: /payments/stk/callback/..."), and the access
-# logs of gunicorn and nginx would keep it: whoever reads a log must not learn them.
+# Secrets that travel in URL paths: the STK callback token, a refund's result tokens, the
+# Paybill (C2B) path secret and the hash that opens a guest's payment page
+# (/checkout/pay/<order number>/<hash>/). Django logs the path of a refused request
+# ("Forbidden: /payments/stk/callback/..."), and the access logs of gunicorn and nginx would
+# keep it: whoever reads a log must not learn them.
 SECRET_PATH = re.compile(
-    r"(/payments/(?:stk/callback|c2b)/|/checkout/pay/[^/?#\s\"']+/)[^/?#\s\"']+"
+    r"(/payments/(?:stk/callback|c2b|refunds)/|/checkout/pay/[^/?#\s\"']+/)[^/?#\s\"']+"
 )
 REDACTED = "[redacted]"
 

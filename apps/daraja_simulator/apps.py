@@ -11,3 +11,7 @@ class DarajaSimulatorConfig(AppConfig):
 
     def ready(self) -> None:
         from . import delivery  # noqa: F401  (connects the request signals that start callbacks)
+        from .keys import key_pair_ensure
+
+        # The certificate the shop encrypts refund credentials with exists before it is read.
+        key_pair_ensure()

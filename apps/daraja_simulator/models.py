@@ -101,6 +101,67 @@ class C2BPayment(models.Model):
         return f"C2B {self.trans_id}"
 
 
+class Disbursement(models.Model):
+    """Money the simulator sent out of a shortcode: a reversal of a payment or a B2C payment
+    to a phone, decided once, its result POSTed to the request's ResultURL."""
+
+    class Kind(models.TextChoices):
+        REVERSAL = "reversal", "Reversal"
+        B2C = "b2c", "B2C payment"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Being processed"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    originator_conversation_id = models.CharField(max_length=100, unique=True)
+    conversation_id = models.CharField(max_length=64, unique=True)
+    shortcode = models.CharField(max_length=20)
+    # The receipt a reversal undoes; the phone the money goes to (the payer's, for a reversal).
+    original_receipt = models.CharField(max_length=20, blank=True, db_index=True)
+    phone = models.CharField(max_length=12, blank=True)
+    amount = models.PositiveIntegerField()
+    result_url = models.CharField(max_length=2000)
+    timeout_url = models.CharField(max_length=2000)
+    remarks = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    result_code = models.CharField(max_length=20, blank=True)
+    result_desc = models.CharField(max_length=255, blank=True)
+    receipt_number = models.CharField(max_length=20, blank=True)
+    completed_at = models.CharField(max_length=14, blank=True)
+    # How many times the result is POSTed (0: the result callback is lost).
+    deliveries = models.PositiveSmallIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.originator_conversation_id} ({self.state})"
+
+
+class HandReversal(models.Model):
+    """A payment reversed by hand in the M-Pesa organisation portal, outside the API: a
+    reversal of it through the API then fails as already reversed."""
+
+    receipt_number = models.CharField(max_length=20, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.receipt_number} reversed in the portal"
+
+
+class FloatAccount(models.Model):
+    """What a shortcode holds to pay refunds from (``DARAJA_SIMULATOR_FLOAT`` to start)."""
+
+    shortcode = models.CharField(max_length=20, unique=True)
+    balance = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.shortcode}: KSh {self.balance}"
+
+
 class CallbackDelivery(models.Model):
     """Each POST the simulator made to the shop, with the answer, for debugging callbacks."""
 
@@ -108,6 +169,8 @@ class CallbackDelivery(models.Model):
         STK_CALLBACK = "stk", "STK callback"
         C2B_VALIDATION = "c2b-validation", "C2B validation"
         C2B_CONFIRMATION = "c2b-confirmation", "C2B confirmation"
+        REFUND_RESULT = "refund-result", "Reversal or B2C result"
+        STATUS_RESULT = "status-result", "Transaction Status result"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     reference = models.CharField(max_length=64, db_index=True)

@@ -307,3 +307,115 @@ def c2b_json(payment, org_balance: int) -> str:
             "LastName": "",
         }
     )
+
+
+# --- Refunds: Reversal, B2C, Transaction Status ------------------------------------------------
+
+DUPLICATE_ORIGINATOR = DarajaFault(500, "500.002.1001", "Duplicate OriginatorConversationID.")
+REQUEST_ACCEPTED = "Accept the service request successfully."
+RESULT_DESCRIPTIONS = {
+    "0": "The service request is processed successfully.",
+    "1": "The balance is insufficient for the transaction.",
+    "2001": "The initiator information is invalid.",
+    "R000001": "The transaction has already been reversed",
+    "R000002": "The OriginalTransactionID is invalid.",
+}
+QUEUE_TIMEOUT_VALUE = "https://internalsandbox.safaricom.co.ke/mpesa/reversalresults/v1/submit"
+
+
+def conversation_id() -> str:
+    return f"AG_{nairobi_now():%Y%m%d}_{secrets.token_hex(10)}"
+
+
+def result_description(code: str) -> str:
+    return RESULT_DESCRIPTIONS.get(code, "Unknown result")
+
+
+def _result_code_value(code: str) -> int | str:
+    """Numeric codes as JSON numbers, Reversal's "R000001" as a string, as Daraja sends them."""
+    return int(code) if code.isdigit() else code
+
+
+def _parameters(items: list[tuple[str, Any]]) -> dict:
+    return {"ResultParameter": [{"Key": key, "Value": value} for key, value in items]}
+
+
+def disbursement_result_json(disbursement, balance: int) -> str:
+    """The result a Reversal or a B2C payment POSTs to its ResultURL."""
+    result: dict[str, Any] = {
+        "ResultType": 0,
+        "ResultCode": _result_code_value(disbursement.result_code),
+        "ResultDesc": disbursement.result_desc,
+        "OriginatorConversationID": disbursement.originator_conversation_id,
+        "ConversationID": disbursement.conversation_id,
+        "TransactionID": disbursement.receipt_number or "SKE0000000",
+    }
+    if disbursement.result_code == "0" and disbursement.kind == "reversal":
+        result["ResultParameters"] = _parameters(
+            [
+                ("DebitAccountBalance", f"Utility Account|KES|{balance}.00|{balance}.00|0.00|0.00"),
+                ("Amount", _AMOUNT_PLACEHOLDER),
+                ("TransCompletedTime", int(disbursement.completed_at)),
+                ("OriginalTransactionID", disbursement.original_receipt),
+                ("Charge", 0),
+                ("CreditPartyPublicName", f"{disbursement.phone} - JOHN DOE"),
+                ("DebitPartyPublicName", f"{disbursement.shortcode} - Duka la Nyumbani"),
+            ]
+        )
+    elif disbursement.result_code == "0":
+        stamp = datetime.strptime(disbursement.completed_at, "%Y%m%d%H%M%S")
+        result["ResultParameters"] = _parameters(
+            [
+                ("TransactionAmount", disbursement.amount),
+                ("TransactionReceipt", disbursement.receipt_number),
+                ("ReceiverPartyPublicName", f"{disbursement.phone} - JOHN DOE"),
+                ("TransactionCompletedDateTime", stamp.strftime("%d.%m.%Y %H:%M:%S")),
+                ("B2CUtilityAccountAvailableFunds", balance),
+                ("B2CWorkingAccountAvailableFunds", 0),
+                ("B2CRecipientIsRegisteredCustomer", "Y"),
+                ("B2CChargesPaidAccountAvailableFunds", 0),
+            ]
+        )
+    result["ReferenceData"] = {
+        "ReferenceItem": {"Key": "QueueTimeoutURL", "Value": QUEUE_TIMEOUT_VALUE}
+    }
+    body = json.dumps({"Result": result})
+    return body.replace(f'"{_AMOUNT_PLACEHOLDER}"', f"{disbursement.amount}.00")
+
+
+def status_result_json(*, originator: str, conversation: str, disbursement) -> str:
+    """A Transaction Status answer about ``disbursement`` (None: M-Pesa has no such
+    transaction)."""
+    result: dict[str, Any] = {
+        "ConversationID": conversation,
+        "OriginatorConversationID": originator,
+        "ReferenceData": {"ReferenceItem": {"Key": "Occasion"}},
+        "ResultType": 0,
+        "TransactionID": "SKE0000000",
+    }
+    if disbursement is None:
+        result.update(ResultCode="R000002", ResultDesc=result_description("R000002"))
+        return json.dumps({"Result": result})
+    done = disbursement.state == "completed"
+    result.update(ResultCode=0, ResultDesc=result_description("0"))
+    result["ResultParameters"] = _parameters(
+        [
+            ("DebitPartyName", f"{disbursement.shortcode} - Duka la Nyumbani"),
+            ("CreditPartyName", f"{disbursement.phone} - JOHN DOE"),
+            ("OriginatorConversationID", disbursement.originator_conversation_id),
+            ("InitiatedTime", nairobi_stamp(disbursement.created_at)),
+            ("DebitAccountType", "Utility Account"),
+            ("DebitPartyCharges", ""),
+            ("TransactionReason", ""),
+            (
+                "ReasonType",
+                "Reversal" if disbursement.kind == "reversal" else "Business Payment to Customer",
+            ),
+            ("TransactionStatus", "Completed" if done else "Failed"),
+            ("FinalisedTime", disbursement.completed_at or nairobi_stamp()),
+            ("Amount", str(disbursement.amount)),
+            ("ConversationID", disbursement.conversation_id),
+            ("ReceiptNo", disbursement.receipt_number if done else ""),
+        ]
+    )
+    return json.dumps({"Result": result})

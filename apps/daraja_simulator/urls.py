@@ -16,6 +16,9 @@ simulator_pages = [
     path("phone/<str:checkout_request_id>/", views.phone_answer, name="phone-answer"),
     path("stk/", views.stk_list, name="stk-list"),
     path("c2b/", views.c2b_list, name="c2b-list"),
+    path("refunds/", views.refund_list, name="refund-list"),
+    path("float/", views.float_set, name="float"),
+    path("reversed/", views.reversed_by_hand, name="reversed"),
 ]
 
 urlpatterns = [
@@ -24,6 +27,9 @@ urlpatterns = [
     path("mpesa/stkpushquery/v1/query", views.stk_query, name="stk-query"),
     path("mpesa/c2b/v2/registerurl", views.c2b_register, name="c2b-register"),
     path("mpesa/c2b/v2/simulate", views.c2b_simulate, name="c2b-simulate"),
+    path("mpesa/reversal/v1/request", views.reversal, name="reversal"),
+    path("mpesa/b2c/v3/paymentrequest", views.b2c_payment, name="b2c-payment"),
+    path("mpesa/transactionstatus/v1/query", views.transaction_status, name="transaction-status"),
     path("daraja-sim/", include(simulator_pages)),
 ]
 

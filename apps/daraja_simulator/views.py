@@ -14,8 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import prompts, protocol
-from .models import C2BPayment, C2BRegistration, StkPush
+from . import disbursements, prompts, protocol
+from .models import C2BPayment, C2BRegistration, Disbursement, HandReversal, StkPush
 
 PIN = re.compile(r"[0-9]{4}")
 
@@ -197,7 +197,151 @@ def c2b_simulate(request: HttpRequest) -> JsonResponse:
     )
 
 
+# --- Refunds: Reversal, B2C, Transaction Status --------------------------------------------------
+
+
+def _operator(body: dict, name_field: str) -> tuple[str, str]:
+    """The API operator's name and SecurityCredential, present (their worth is decided with
+    the result, as at Daraja: 2001 in the result callback)."""
+    return (
+        protocol.check_length(body, name_field, 100),
+        protocol.check_length(body, "SecurityCredential", 4000),
+    )
+
+
+def _remarks(body: dict) -> str:
+    remarks = protocol.check_length(body, "Remarks", 100)
+    if len(remarks.strip()) < 2:
+        raise protocol.invalid("Remarks")
+    return remarks
+
+
+def _accepted(originator: str, conversation: str) -> JsonResponse:
+    return JsonResponse(
+        {
+            "OriginatorConversationID": originator,
+            "ConversationID": conversation,
+            "ResponseCode": "0",
+            "ResponseDescription": protocol.REQUEST_ACCEPTED,
+        }
+    )
+
+
+@daraja_endpoint("POST")
+def reversal(request: HttpRequest) -> JsonResponse:
+    protocol.require_token(request)
+    body = protocol.json_body(request)
+    initiator, credential = _operator(body, "Initiator")
+    protocol.check_choice(body, "CommandID", ("TransactionReversal",))
+    receipt = protocol.check_length(body, "TransactionID", 20)
+    amount = protocol.check_amount(body)
+    shortcode = protocol.check_shortcode(body, "ReceiverParty")
+    if protocol.text(body.get("RecieverIdentifierType")) != "11":
+        raise protocol.invalid("RecieverIdentifierType")
+    fields = {
+        "original_receipt": receipt,
+        "amount": amount,
+        "shortcode": shortcode,
+        "result_url": protocol.check_url(body, "ResultURL"),
+        "timeout_url": protocol.check_url(body, "QueueTimeOutURL"),
+        "remarks": _remarks(body),
+    }
+    made = disbursements.accept_reversal(initiator=initiator, credential=credential, fields=fields)
+    return _accepted(made.originator_conversation_id, made.conversation_id)
+
+
+@daraja_endpoint("POST")
+def b2c_payment(request: HttpRequest) -> JsonResponse:
+    protocol.require_token(request)
+    body = protocol.json_body(request)
+    originator = protocol.check_length(body, "OriginatorConversationID", 100)
+    initiator, credential = _operator(body, "InitiatorName")
+    protocol.check_choice(
+        body, "CommandID", ("BusinessPayment", "SalaryPayment", "PromotionPayment")
+    )
+    amount = protocol.check_amount(body)
+    party_a = protocol.text(body.get("PartyA"))
+    if not protocol.SHORTCODE.fullmatch(party_a):
+        raise protocol.invalid("PartyA")
+    if party_a != str(settings.MPESA_B2C_SHORTCODE):
+        raise protocol.MERCHANT_UNKNOWN
+    fields = {
+        "originator_conversation_id": originator,
+        "shortcode": party_a,
+        "phone": protocol.check_msisdn(body, "PartyB"),
+        "amount": amount,
+        "result_url": protocol.check_url(body, "ResultURL"),
+        "timeout_url": protocol.check_url(body, "QueueTimeOutURL"),
+        "remarks": _remarks(body),
+    }
+    made = disbursements.accept_b2c(initiator=initiator, credential=credential, fields=fields)
+    return _accepted(made.originator_conversation_id, made.conversation_id)
+
+
+@daraja_endpoint("POST")
+def transaction_status(request: HttpRequest) -> JsonResponse:
+    protocol.require_token(request)
+    body = protocol.json_body(request)
+    initiator, credential = _operator(body, "Initiator")
+    protocol.check_choice(body, "CommandID", ("TransactionStatusQuery",))
+    party_a = protocol.text(body.get("PartyA"))
+    if party_a not in (str(settings.MPESA_SHORTCODE), str(settings.MPESA_B2C_SHORTCODE)):
+        raise protocol.invalid("PartyA")
+    if protocol.text(body.get("IdentifierType")) != "4":
+        raise protocol.invalid("IdentifierType")
+    receipt = protocol.check_length(body, "TransactionID", 20, required=False)
+    originator = protocol.check_length(body, "OriginalConversationID", 100, required=False)
+    if not (receipt or originator):
+        raise protocol.invalid("TransactionID")
+    protocol.check_url(body, "QueueTimeOutURL")
+    ids = disbursements.accept_status_query(
+        initiator=initiator,
+        credential=credential,
+        receipt=receipt,
+        originator=originator,
+        result_url=protocol.check_url(body, "ResultURL"),
+    )
+    return _accepted(*ids)
+
+
 # --- The simulator's own pages ------------------------------------------------------------------
+
+
+def refund_list(request: HttpRequest) -> JsonResponse:
+    """JSON of the reversals and B2C payments received, newest first, with each result
+    delivery and the shortcodes' float."""
+    return JsonResponse(
+        {
+            "refunds": [disbursements.describe(d) for d in Disbursement.objects.all()[:200]],
+            "float": {
+                account.shortcode: account.balance
+                for account in disbursements.FloatAccount.objects.all()
+            },
+        }
+    )
+
+
+@csrf_exempt
+@require_POST
+def float_set(request: HttpRequest) -> JsonResponse:
+    """Set what a shortcode holds for refunds: ``shortcode``, ``balance`` (form fields)."""
+    shortcode = request.POST.get("shortcode") or str(settings.MPESA_SHORTCODE)
+    balance = request.POST.get("balance", "")
+    if not balance.isdigit() or not protocol.SHORTCODE.fullmatch(shortcode):
+        return JsonResponse({"error": "shortcode and a whole balance are needed"}, status=400)
+    account = disbursements.float_set(shortcode, int(balance))
+    return JsonResponse({"shortcode": account.shortcode, "balance": account.balance})
+
+
+@csrf_exempt
+@require_POST
+def reversed_by_hand(request: HttpRequest) -> JsonResponse:
+    """Reverse a payment by hand, as in the M-Pesa organisation portal (``receipt``)."""
+    receipt = request.POST.get("receipt", "").strip()
+    if not receipt:
+        return JsonResponse({"error": "receipt is needed"}, status=400)
+    HandReversal.objects.get_or_create(receipt_number=receipt)
+    return JsonResponse({"receipt": receipt, "reversed": True})
 
 
 def stk_list(request: HttpRequest) -> JsonResponse:
@@ -227,6 +371,7 @@ def phone(request: HttpRequest) -> HttpResponse:
     context = {
         "open_prompts": StkPush.objects.filter(state=StkPush.State.PENDING, decides_at=None),
         "recent": StkPush.objects.exclude(state=StkPush.State.PENDING)[:10],
+        "money_received": disbursements.received_by()[:10],
         "refresh_seconds": 5,
     }
     return render(request, "daraja_simulator/phone.html", context)

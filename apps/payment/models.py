@@ -7,7 +7,7 @@ raw callback body as it arrived. States only change through ``apps.payment.mpesa
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -189,6 +189,14 @@ class MpesaCallback(models.Model):
         null=True,
         blank=True,
     )
+    # A refund's result (Reversal, B2C, Transaction Status), found by its result token.
+    refund = models.ForeignKey(
+        "payment.MpesaRefund",
+        on_delete=models.PROTECT,
+        related_name="callbacks",
+        null=True,
+        blank=True,
+    )
     token = models.CharField(max_length=64, blank=True, db_index=True)
     body = models.TextField(blank=True)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
@@ -204,6 +212,121 @@ class MpesaCallback(models.Model):
 
     def __str__(self) -> str:
         return f"Callback {self.pk} ({self.outcome})"
+
+
+class MpesaRefundStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested, being sent to M-Pesa")
+    ACCEPTED = "accepted", _("Accepted by M-Pesa, waiting for the result")
+    UNCONFIRMED = "unconfirmed", _("Unconfirmed: M-Pesa did not answer in time")
+    COMPLETED = "completed", _("Money sent")
+    FAILED = "failed", _("Failed: no money sent")
+
+
+OPEN_REFUND_STATUSES = (
+    MpesaRefundStatus.REQUESTED,
+    MpesaRefundStatus.ACCEPTED,
+    MpesaRefundStatus.UNCONFIRMED,
+)
+
+
+class MpesaRefund(models.Model):
+    """Money sent back to a customer from one M-Pesa payment (one receipt), through Daraja's
+    Reversal API or a B2C payment (``apps.payment.mpesa.services.refunds`` says which).
+
+    A state machine moved only by the refund services: requested, then accepted by Daraja
+    (or unconfirmed when Daraja did not answer in time: never sent again by itself), then
+    completed or failed by Daraja's result (its callback, or the Transaction Status API).
+    The database keeps one refund under way per payment at a time and one refund per
+    idempotency key (one press of the confirm button), so however often staff press it,
+    and however many press it at once, one request goes to M-Pesa.
+
+    ``from_order`` is the part of the amount that was recorded on the order (debited on its
+    M-Pesa source); the rest was money the order never took (an excess, a second payment,
+    unmatched Paybill money). A completed refund is recorded on the order's books as
+    Oscar's refund: a Refund transaction and a "Refunded" payment event.
+    """
+
+    Status = MpesaRefundStatus
+
+    class Kind(models.TextChoices):
+        ORDER = "order", _("Whole order (cancelled)")
+        PART = "part", _("Part of an order")
+        OVERPAYMENT = "overpayment", _("Overpayment")
+        DUPLICATE = "duplicate", _("Duplicate payment")
+        UNMATCHED = "unmatched", _("Unmatched Paybill money")
+
+    class Method(models.TextChoices):
+        REVERSAL = "reversal", _("Reversal of the payment")
+        B2C = "b2c", _("B2C payment to the phone")
+
+    payment = models.ForeignKey(
+        MpesaPaymentAttempt, on_delete=models.PROTECT, related_name="refunds"
+    )
+    order = models.ForeignKey(
+        "order.Order", on_delete=models.PROTECT, related_name="mpesa_refunds", null=True, blank=True
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    method = models.CharField(max_length=16, choices=Method.choices)
+    status = models.CharField(
+        max_length=16, choices=MpesaRefundStatus.choices, default=MpesaRefundStatus.REQUESTED
+    )
+    amount = models.DecimalField(_("Amount"), max_digits=12, decimal_places=2)
+    from_order = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    # Where a B2C refund is paid (2547XXXXXXXX); empty for a reversal.
+    phone = models.CharField(max_length=16, blank=True)
+    reason = models.CharField(_("Reason"), max_length=255, blank=True)
+    idempotency_key = models.CharField(max_length=64, unique=True, editable=False)
+    # The SHA-256 of the secret in the refund's ResultURL (the secret itself is never kept).
+    result_token = models.CharField(max_length=64, unique=True, editable=False)
+    # The same for the latest Transaction Status question about it (answered on its own URL).
+    status_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # B2C: the shop's own id for the request; Reversal: the one Daraja answered with.
+    originator_conversation_id = models.CharField(
+        max_length=100, null=True, blank=True, unique=True
+    )
+    conversation_id = models.CharField(max_length=100, blank=True)
+    receipt_number = models.CharField(
+        _("M-Pesa receipt of the refund"), max_length=32, null=True, blank=True, unique=True
+    )
+    result_code = models.CharField(max_length=32, blank=True)
+    result_desc = models.CharField(max_length=255, blank=True)
+    request_body = models.JSONField(default=dict, blank=True)
+    response_body = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    last_queried_at = models.DateTimeField(null=True, blank=True)
+    query_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        app_label = "payment"
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("M-Pesa refund")
+        verbose_name_plural = _("M-Pesa refunds")
+        permissions = [("refund_mpesa_payment", _("Can refund M-Pesa money to a customer"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payment"],
+                condition=Q(status__in=[s.value for s in OPEN_REFUND_STATUSES]),
+                name="mpesa_one_open_refund_per_payment",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="mpesa_refund_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(from_order__gte=0) & Q(from_order__lte=F("amount")),
+                name="mpesa_refund_from_order_within_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund {self.pk} of {self.amount} from payment {self.payment_id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_REFUND_STATUSES
 
 
 class MpesaAttemptEvent(models.Model):
@@ -273,6 +396,8 @@ class OrderEmail(models.Model):
     class Kind(models.TextChoices):
         CONFIRMATION = "confirmation", _("Order confirmation (paid)")
         CANCELLED = "cancelled", _("Order cancelled (not paid)")
+        # Owed again by each refund completed on the order; lists all of them.
+        REFUND = "refund", _("Money refunded")
 
     order = models.ForeignKey("order.Order", on_delete=models.CASCADE, related_name="emails")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -323,6 +323,7 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [  # noqa: F405
         "children": [
             {"label": _("Transactions"), "url_name": "mpesa-dashboard:transaction-list"},
             {"label": _("Needs attention"), "url_name": "mpesa-dashboard:attention-inbox"},
+            {"label": _("Refunds"), "url_name": "mpesa-dashboard:refund-list"},
             {"label": _("Books balance"), "url_name": "mpesa-dashboard:books"},
             {"label": _("Test M-Pesa setup"), "url_name": "mpesa-dashboard:test-setup"},
         ],
@@ -412,6 +413,22 @@ MPESA_VERIFY_BEFORE_FULFIL = env.bool(
 )
 # How often the waiting page asks for news, in milliseconds.
 MPESA_STATUS_POLL_MS = env.int("MPESA_STATUS_POLL_MS", default=3000)
+# Refunds from the dashboard through Daraja's Reversal and B2C APIs (README, "Refunds").
+# They need an API operator ("initiator") made in the M-Pesa organisation portal, its
+# password and Safaricom's public certificate for the environment, which encrypts that
+# password into the SecurityCredential (or MPESA_SECURITY_CREDENTIAL, already encrypted).
+MPESA_REFUNDS_ENABLED = env.bool("MPESA_REFUNDS_ENABLED", default=MPESA_ENVIRONMENT == "simulator")
+MPESA_INITIATOR_NAME = env("MPESA_INITIATOR_NAME", default="")
+MPESA_INITIATOR_PASSWORD = env("MPESA_INITIATOR_PASSWORD", default="")
+MPESA_SECURITY_CREDENTIAL = env("MPESA_SECURITY_CREDENTIAL", default="")
+MPESA_CERTIFICATE_PATH = env("MPESA_CERTIFICATE_PATH", default="")
+# The shortcode B2C refunds are paid from (a Paybill that can also pay out, or the
+# organisation's B2C shortcode); the Paybill itself when empty.
+MPESA_B2C_SHORTCODE = env("MPESA_B2C_SHORTCODE", default="") or MPESA_SHORTCODE
+# A refund whose result has not come this long after Daraja accepted it is asked about
+# (Transaction Status API) by mpesa_reconcile, then at most this often.
+MPESA_REFUND_QUERY_AFTER_SECONDS = env.int("MPESA_REFUND_QUERY_AFTER_SECONDS", default=120)
+MPESA_REFUND_QUERY_INTERVAL_SECONDS = env.int("MPESA_REFUND_QUERY_INTERVAL_SECONDS", default=300)
 # The waiting page's link (its JSON and "Send the prompt again" too) answers 404 this many
 # days after the order was paid or cancelled; the order email's status link still works.
 MPESA_WAITING_LINK_DAYS = env.int("MPESA_WAITING_LINK_DAYS", default=7)
@@ -430,6 +447,23 @@ DARAJA_SIMULATOR_CALLBACK_DELAY = env.float("DARAJA_SIMULATOR_CALLBACK_DELAY", d
 DARAJA_SIMULATOR_ALLOW_REMOTE = env.bool("DARAJA_SIMULATOR_ALLOW_REMOTE", default=False)
 # Seconds a prompt waits on the virtual phone before it ends as 1037 (no response).
 DARAJA_SIMULATOR_PROMPT_TIMEOUT = env.float("DARAJA_SIMULATOR_PROMPT_TIMEOUT", default=60.0)
+# The simulator's API operator for refunds (Reversal, B2C, Transaction Status), and where it
+# keeps the key pair it makes on first start: the shop encrypts the operator's password with
+# that certificate, as with Safaricom's. The private key never leaves this machine's var/.
+DARAJA_SIMULATOR_INITIATOR_NAME = "testapi"
+DARAJA_SIMULATOR_INITIATOR_PASSWORD = "Safaricom999!*!"
+DARAJA_SIMULATOR_KEY_DIR = env("DARAJA_SIMULATOR_KEY_DIR", default="") or str(
+    BASE_DIR / "var" / "daraja-simulator"
+)
+# Shillings on the shortcode's account for refunds to be paid from (0 makes them fail as
+# "The balance is insufficient").
+DARAJA_SIMULATOR_FLOAT = env.int("DARAJA_SIMULATOR_FLOAT", default=1_000_000)
+if MPESA_ENVIRONMENT == "simulator":
+    MPESA_INITIATOR_NAME = MPESA_INITIATOR_NAME or DARAJA_SIMULATOR_INITIATOR_NAME
+    MPESA_INITIATOR_PASSWORD = MPESA_INITIATOR_PASSWORD or DARAJA_SIMULATOR_INITIATOR_PASSWORD
+    MPESA_CERTIFICATE_PATH = MPESA_CERTIFICATE_PATH or str(
+        Path(DARAJA_SIMULATOR_KEY_DIR) / "certificate.pem"
+    )
 
 # --- Demo shop ------------------------------------------------------------------------
 

@@ -175,3 +175,15 @@ if forbidden_callback_words(MPESA_CALLBACK_BASE_URL):
         "MPESA_CALLBACK_BASE_URL contains a word Safaricom refuses in callback URLs: "
         f"{', '.join(forbidden_callback_words(MPESA_CALLBACK_BASE_URL))}."
     )
+# Refunds send money out: with them on, the operator and its credential must be complete.
+if MPESA_REFUNDS_ENABLED:  # noqa: F405
+    MPESA_INITIATOR_NAME = _required("MPESA_INITIATOR_NAME")
+    if not env("MPESA_SECURITY_CREDENTIAL", default=""):
+        MPESA_INITIATOR_PASSWORD = _required("MPESA_INITIATOR_PASSWORD")
+        MPESA_CERTIFICATE_PATH = _required("MPESA_CERTIFICATE_PATH")
+        from apps.payment.mpesa.credential import CredentialError, load_certificate
+
+        try:
+            load_certificate(MPESA_CERTIFICATE_PATH)
+        except CredentialError as exc:
+            raise ImproperlyConfigured(f"MPESA_CERTIFICATE_PATH: {exc}") from exc

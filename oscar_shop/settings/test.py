@@ -22,6 +22,9 @@ HAYSTACK_CONNECTIONS = {
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # The Daraja simulator answers at once in tests; its prompts keep their real timeout.
 DARAJA_SIMULATOR_CALLBACK_DELAY = 0.0
+# The simulator's key pair for refund credentials, made afresh for each test run.
+DARAJA_SIMULATOR_KEY_DIR = tempfile.mkdtemp(prefix="oscar-shop-test-daraja-keys-")
+MPESA_CERTIFICATE_PATH = str(Path(DARAJA_SIMULATOR_KEY_DIR) / "certificate.pem")
 # Product view counts written at once, so a test can read them right after the view.
 SHOP_VIEW_COUNT_FLUSH_SECONDS = 0
 # The page cache says what it did (X-Shop-Page-Cache: hit, miss, bypass) for the tests to read.

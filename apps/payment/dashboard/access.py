@@ -20,6 +20,7 @@ class MpesaAccess:
     mark_paid: bool
     match: bool
     resolve: bool
+    refund: bool
     test_setup: bool
     open_orders: bool
 
@@ -33,6 +34,7 @@ def mpesa_access(user) -> MpesaAccess:
         mark_paid=config.user_may(user, "transaction-mark-paid"),
         match=config.user_may(user, "transaction-match"),
         resolve=config.user_may(user, "transaction-resolve"),
+        refund=config.user_may(user, "transaction-refund"),
         test_setup=config.user_may(user, "test-setup"),
         open_orders=may_open_orders(user),
     )

@@ -13,7 +13,10 @@ order notes need ``view_order`` and ``change_order``):
 - ``payment.reconcile_mpesa`` run the reconciliation now (it may cancel unpaid orders);
 - ``payment.check_mpesa_status`` ask M-Pesa about one prompt now. A permission of its own
   because it calls Daraja (whose query limits the shop shares) and applies the answer,
-  which can pay or fail an order; it is in the "Payments staff" group.
+  which can pay or fail an order; it is in the "Payments staff" group;
+- ``payment.refund_mpesa_payment`` send money back to a customer (a payment, or a whole
+  cancelled order). Money out: not in the "Payments staff" group, given to whom the
+  merchant chooses. The list of refunds is reading.
 
 The KES 1 test prompt moves real money from the dashboard: superusers only. Every URL
 also asks for a staff account: the log shows every merchant's money, so Oscar's partner
@@ -55,6 +58,9 @@ class MpesaDashboardConfig(OscarDashboardConfig):
             "transaction-mark-paid": reading + ["payment.mark_mpesa_paid"],
             "transaction-match": reading + ["payment.match_mpesa_payment"],
             "transaction-resolve": reading + ["payment.resolve_mpesa_payment"],
+            "refund-list": reading,
+            "transaction-refund": reading + ["payment.refund_mpesa_payment"],
+            "order-refund": reading + ["payment.refund_mpesa_payment"],
             "test-setup": SUPERUSER,
         }
 

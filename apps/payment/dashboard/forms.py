@@ -135,6 +135,46 @@ class ResolveForm(forms.Form):
         return note
 
 
+class RefundForm(forms.Form):
+    """What staff send back from one payment; the services check it against what the
+    payment still holds."""
+
+    amount = forms.DecimalField(
+        label=_("Amount (KSh)"), min_value=1, max_digits=12, decimal_places=0
+    )
+    phone = forms.CharField(
+        label=_("Customer's M-Pesa number"),
+        required=False,
+        max_length=32,
+        help_text=_("Only for part of a Paybill payment: M-Pesa sends the payer's number masked."),
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=255,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. out of stock, paid twice")}),
+    )
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"].strip()
+        if not phone:
+            return ""
+        try:
+            return normalise_phone(phone)
+        except InvalidPhoneNumber as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+class RefundConfirmForm(RefundForm):
+    """The same, confirmed: with the key that makes one refund of however many presses."""
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class OrderRefundConfirmForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=255)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
 class TestPromptForm(forms.Form):
     phone = forms.CharField(
         label=_("Phone number"),

@@ -26,5 +26,8 @@ urlpatterns = apps.get_app_config("mpesa_dashboard").post_process_urls(
         path("<int:pk>/mark-paid/", views.mark_paid, name="transaction-mark-paid"),
         path("<int:pk>/match/", views.match_order, name="transaction-match"),
         path("<int:pk>/resolve/", views.resolve, name="transaction-resolve"),
+        path("refunds/", views.RefundListView.as_view(), name="refund-list"),
+        path("<int:pk>/refund/", views.refund, name="transaction-refund"),
+        path("orders/<str:number>/refund/", views.order_refund, name="order-refund"),
     ]
 )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import logging
+import secrets
 from collections.abc import Iterator
 
 from django.contrib import messages
@@ -25,13 +26,15 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.generic import ListView, TemplateView
+from oscar.core.loading import get_model
 
-from apps.payment.models import MpesaPaymentAttempt
+from apps.payment.models import MpesaPaymentAttempt, MpesaRefund
 from apps.payment.mpesa import selectors, services
 from apps.payment.mpesa.display import (
     amounts_shown,
@@ -39,17 +42,23 @@ from apps.payment.mpesa.display import (
     event_label,
     phone_shown,
 )
+from apps.shop.money import ksh
 
 from .access import mpesa_access
 from .forms import (
     MarkPaidForm,
     MatchOrderForm,
+    OrderRefundConfirmForm,
+    RefundConfirmForm,
+    RefundForm,
     ResolveForm,
     TestPromptForm,
     TransactionFilterForm,
 )
 
 logger = logging.getLogger(__name__)
+
+Order = get_model("order", "Order")
 
 PAGE_SIZE = 50
 CSV_CHUNK_SIZE = 2000
@@ -223,6 +232,10 @@ class TransactionDetailView(TemplateView):
         may = mpesa_access(self.request.user)
         can_check_status = _can_check_status(attempt)
         can_mark_paid = _can_mark_paid(attempt)
+        can_refund = services.refund_refusal(attempt) is None
+        refunds = list(attempt.refunds.select_related("requested_by"))
+        for item in refunds:
+            item.phone_shown = phone_shown(item.phone)
         context.update(
             attempt=attempt,
             status_label=attempt_status_label(attempt),
@@ -242,7 +255,9 @@ class TransactionDetailView(TemplateView):
             offer_mark_paid=can_mark_paid and may.mark_paid,
             offer_match=attempt.needs_attention and may.match,
             offer_resolve=attempt.needs_attention and may.resolve,
-            has_work=can_check_status or can_mark_paid or attempt.needs_attention,
+            offer_refund=can_refund and may.refund,
+            refunds=refunds,
+            has_work=can_check_status or can_mark_paid or attempt.needs_attention or can_refund,
             mark_paid_form=MarkPaidForm(),
             match_form=MatchOrderForm(),
             resolve_form=ResolveForm(),
@@ -341,6 +356,166 @@ def resolve(request: HttpRequest, pk: int) -> HttpResponseRedirect:
         return _("Marked as resolved.")
 
     return _form_action(request, pk, ResolveForm, perform)
+
+
+# --- Refunds ------------------------------------------------------------------------------
+
+
+class RefundListView(ListView):
+    """Every refund, newest first: what went back to whom, and where each one stands."""
+
+    template_name = "oscar/dashboard/mpesa/refund_list.html"
+    context_object_name = "refunds"
+    paginate_by = PAGE_SIZE
+
+    def get_queryset(self):
+        return selectors.refund_list()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        for item in context["refunds"]:
+            item.phone_shown = phone_shown(item.phone)
+        context["may"] = mpesa_access(self.request.user)
+        return context
+
+
+REFUND_TEMPLATE = "oscar/dashboard/mpesa/refund.html"
+
+
+@require_http_methods(["GET", "POST"])
+def refund(request: HttpRequest, pk: int) -> HttpResponse:
+    """Refund from one payment in two steps: the form, then a confirmation that names the
+    amount, the way (reversal or B2C) and the phone, carrying a fresh idempotency key: the
+    refund is started once however often "Send the refund" is pressed."""
+    attempt = _get_attempt(pk)
+    refusal = services.refund_refusal(attempt)
+    if refusal:
+        return _refused(request, services.RefundRefused(refusal), pk)
+    money = services.refundable_money(attempt)
+    context = {"attempt": attempt, "money": money, "phone": phone_shown(attempt.phone)}
+    if request.method == "GET":
+        form = RefundForm(initial={"amount": money.refundable})
+        return render(request, REFUND_TEMPLATE, {**context, "form": form})
+    if "idempotency_key" not in request.POST:
+        form = RefundForm(request.POST)
+        if not form.is_valid():
+            return render(request, REFUND_TEMPLATE, {**context, "form": form})
+        try:
+            plan = services.refund_plan(
+                payment=attempt,
+                amount=form.cleaned_data["amount"],
+                phone=form.cleaned_data["phone"],
+            )
+        except services.RefundRefused as exc:
+            form.add_error(None, amounts_shown(str(exc)))
+            return render(request, REFUND_TEMPLATE, {**context, "form": form})
+        confirm = RefundConfirmForm(
+            initial={**form.cleaned_data, "idempotency_key": secrets.token_hex(16)}
+        )
+        return render(
+            request,
+            REFUND_TEMPLATE,
+            {
+                **context,
+                "confirm": confirm,
+                "plan": plan,
+                "plan_kind": MpesaRefund.Kind(plan.kind).label,
+                "plan_phone": phone_shown(plan.phone),
+            },
+        )
+    form = RefundConfirmForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return HttpResponseRedirect(reverse("mpesa-dashboard:transaction-refund", args=[pk]))
+    try:
+        made = services.refund_start(
+            payment=attempt,
+            amount=form.cleaned_data["amount"],
+            actor=request.user,
+            idempotency_key=form.cleaned_data["idempotency_key"],
+            reason=form.cleaned_data["reason"],
+            phone=form.cleaned_data["phone"],
+        )
+    except services.RefundRefused as exc:
+        return _refused(request, exc, pk)
+    _refund_message(request, made)
+    return HttpResponseRedirect(_detail_url(pk))
+
+
+def _refund_message(request: HttpRequest, made) -> None:
+    amount = ksh(made.amount)
+    if made.status == made.Status.FAILED:
+        messages.error(
+            request,
+            _("M-Pesa did not take the refund of %(amount)s: %(code)s %(desc)s. No money was sent.")
+            % {"amount": amount, "code": made.result_code, "desc": made.result_desc},
+        )
+    elif made.status == made.Status.UNCONFIRMED:
+        messages.warning(
+            request,
+            _(
+                "M-Pesa did not answer in time about the refund of %(amount)s. It is not sent "
+                "again: its status is asked by the reconciliation."
+            )
+            % {"amount": amount},
+        )
+    elif made.status == made.Status.COMPLETED:
+        messages.success(request, _("Refund of %(amount)s sent.") % {"amount": amount})
+    else:
+        messages.success(
+            request,
+            _("M-Pesa accepted the refund of %(amount)s; it is done when M-Pesa's result comes.")
+            % {"amount": amount},
+        )
+
+
+@require_http_methods(["GET", "POST"])
+def order_refund(request: HttpRequest, number: str) -> HttpResponse:
+    """Refund everything a cancelled order holds (each of its payments), after a
+    confirmation that lists what goes back."""
+    try:
+        order = Order.objects.get(number=number)
+    except Order.DoesNotExist as exc:
+        raise Http404(_("No such order.")) from exc
+    back = reverse("dashboard:order-detail", kwargs={"number": number})
+    payments = [
+        (payment, services.refundable_money(payment))
+        for payment in selectors.order_attempts(order=order)
+        if services.refund_refusal(payment) is None
+    ]
+    if order.status != services.ORDER_CANCELLED or not payments:
+        messages.error(
+            request,
+            _("Only a cancelled order that still holds money is refunded whole.")
+            if order.status != services.ORDER_CANCELLED
+            else _("Nothing is left to refund on this order."),
+        )
+        return HttpResponseRedirect(back)
+    if request.method == "GET":
+        confirm = OrderRefundConfirmForm(initial={"idempotency_key": secrets.token_hex(16)})
+        total = sum(money.refundable for _payment, money in payments)
+        return render(
+            request,
+            "oscar/dashboard/mpesa/order_refund.html",
+            {"order": order, "payments": payments, "total": total, "confirm": confirm},
+        )
+    form = OrderRefundConfirmForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return HttpResponseRedirect(back)
+    try:
+        made = services.order_refund_start(
+            order=order,
+            actor=request.user,
+            idempotency_key=form.cleaned_data["idempotency_key"],
+            reason=form.cleaned_data["reason"],
+        )
+    except services.RefundRefused as exc:
+        messages.error(request, amounts_shown(str(exc)))
+        return HttpResponseRedirect(back)
+    for item in made:
+        _refund_message(request, item)
+    return HttpResponseRedirect(back)
 
 
 @require_GET

@@ -4,15 +4,20 @@ Oscar's payment records agree with themselves.
 Money received is every non-test M-Pesa transaction in "succeeded" or "review" with an
 amount paid (STK successes, Paybill confirmations, staff-marked payments). It is applied to
 an order by a Debit transaction on the order's M-Pesa source whose reference is the
-payment's receipt (or its CheckoutRequestID while no receipt is known). Whatever part of a
-payment is not applied must wait in "Needs attention" or have been resolved by staff
-(today: refunded by hand from Safaricom's portal). So, per payment and in total::
+payment's receipt (or its CheckoutRequestID while no receipt is known), less the Refund
+transactions with that reference (money refunded from the order). Money sent back through
+the shop (a completed ``MpesaRefund``: Reversal or B2C) is money out. Whatever part of a
+payment is neither applied nor refunded must wait in "Needs attention" or have been
+resolved by staff (e.g. refunded by hand from Safaricom's portal). So, per payment and in
+total::
 
-    received = applied + waiting + resolved
+    received = applied + waiting + refunded + resolved
 
-and besides: no order in the paid part of the pipeline without money covering its total,
-no receipt debited twice, each source's amounts equal to its transactions, no payment
-marked recorded without its debit, no debit without a payment.
+and besides: no order in the paid part of the pipeline without money covering its total
+(what the shop's refunds took from it counts as covered), no receipt debited twice, each
+source's amounts equal to its transactions, the refunds taken from an order equal to its
+Refund transactions, no payment marked recorded without its debit, no debit without a
+payment.
 
 The check reads only, in one snapshot (on PostgreSQL a read-only REPEATABLE READ
 transaction, so payments settled meanwhile cannot make a false breach), and costs the same
@@ -38,8 +43,10 @@ from django.db.models import (
     F,
     Max,
     Min,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -47,7 +54,7 @@ from django.db.models import (
 from django.db.models.functions import Ceil, Coalesce
 from oscar.core.loading import get_model
 
-from apps.payment.models import MpesaAttemptStatus, MpesaPaymentAttempt
+from apps.payment.models import MpesaAttemptStatus, MpesaPaymentAttempt, MpesaRefund
 from apps.shop.money import ksh
 from apps.shop.order_statuses import PAID_STATUSES
 
@@ -73,6 +80,7 @@ class BreachKind:
     DEBIT_WITHOUT_PAYMENT = "debit_without_payment"
     PAID_WITHOUT_MONEY = "paid_without_money"
     SOURCE_MISMATCH = "source_mismatch"
+    REFUND_NOT_BOOKED = "refund_not_booked"
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,8 @@ class AuditReport:
     applied: Decimal = ZERO
     waiting: Decimal = ZERO
     resolved: Decimal = ZERO
+    # Sent back to customers through the shop (completed refunds).
+    refunded: Decimal = ZERO
     # Received but neither applied, waiting nor resolved (a breach).
     unaccounted: Decimal = ZERO
     # Applied beyond what a payment brought (a breach).
@@ -163,9 +173,26 @@ def _breaches() -> Iterator[Breach]:
 _HAS_MONEY = Q(status__in=MONEY_STATUSES, amount_paid__isnull=False)
 
 
+def _completed_refunds(column: str) -> Coalesce:
+    """The sum of ``column`` over a payment's completed refunds (a correlated subquery)."""
+    refunds = (
+        MpesaRefund.objects.filter(payment_id=OuterRef("pk"), status=MpesaRefund.Status.COMPLETED)
+        .order_by()
+        .values("payment_id")
+        .annotate(total=Sum(column))
+        .values("total")
+    )
+    return Coalesce(
+        Subquery(refunds),
+        Value(ZERO),
+        output_field=DecimalField(max_digits=12, decimal_places=2),
+    )
+
+
 def _payments() -> QuerySet:
     """Per M-Pesa payment (or transaction marked recorded on an order): what it brought,
-    the reference its debits carry, and whether its remainder is flagged or resolved."""
+    the reference its debits carry, what was refunded from it (all of it, and the part
+    taken from its order), and whether its remainder is flagged or resolved."""
     return (
         MpesaPaymentAttempt.objects.filter(is_test=False)
         .filter(_HAS_MONEY | Q(recorded_on_order=True))
@@ -184,21 +211,26 @@ def _payments() -> QuerySet:
             flagged=F("needs_attention"),
             resolved=ExpressionWrapper(Q(resolved_at__isnull=False), output_field=BooleanField()),
             recorded=F("recorded_on_order"),
+            refunded=_completed_refunds("amount"),
+            refunded_from_order=_completed_refunds("from_order"),
         )
     )
 
 
 def _debits_per_reference() -> QuerySet:
-    """The Debit transactions on M-Pesa sources, added up per reference (a receipt)."""
+    """The Debit transactions on M-Pesa sources, less their Refund transactions, added up
+    per reference (a receipt): what each payment holds applied to an order."""
+    debit, refund = Q(txn_type=Transaction.DEBIT), Q(txn_type=Transaction.REFUND)
+    money = DecimalField(max_digits=12, decimal_places=2)
     return (
-        Transaction.objects.filter(
-            txn_type=Transaction.DEBIT, source__source_type__code=SOURCE_TYPE_CODE
-        )
+        Transaction.objects.filter(debit | refund, source__source_type__code=SOURCE_TYPE_CODE)
         .order_by()
         .values(ref=F("reference"))
         .annotate(
-            applied=Sum("amount"),
-            debit_count=Count("pk"),
+            applied=Coalesce(Sum("amount", filter=debit), Value(ZERO), output_field=money)
+            - Coalesce(Sum("amount", filter=refund), Value(ZERO), output_field=money),
+            refund_txns=Coalesce(Sum("amount", filter=refund), Value(ZERO), output_field=money),
+            debit_count=Count("pk", filter=debit),
             source_count=Count("source_id", distinct=True),
             first_order_id=Min("source__order_id"),
             last_order_id=Max("source__order_id"),
@@ -220,7 +252,8 @@ def _books_sql() -> tuple[str, list]:
     sql = (
         f"WITH payments AS ({payments_sql}), debits AS ({debits_sql}), "
         "books AS (SELECT payments.*, debits.*, "
-        "COALESCE(payments.received, 0) - COALESCE(debits.applied, 0) AS remainder "
+        "COALESCE(payments.received, 0) - COALESCE(debits.applied, 0) "
+        "- COALESCE(payments.refunded, 0) AS remainder "
         "FROM payments FULL OUTER JOIN debits ON debits.ref = payments.debit_key)"
     )
     return sql, [*payments_params, *debits_params]
@@ -239,7 +272,8 @@ def _add_totals(report: AuditReport) -> None:
         f"COALESCE(SUM(CASE WHEN NOT flagged AND NOT resolved THEN {positive} END), 0), "
         "COALESCE(SUM(CASE WHEN remainder < 0 AND attempt_id IS NOT NULL "
         "THEN -remainder END), 0), "
-        "COALESCE(SUM(CASE WHEN attempt_id IS NULL THEN applied END), 0) "
+        "COALESCE(SUM(CASE WHEN attempt_id IS NULL THEN applied END), 0), "
+        "COALESCE(SUM(refunded), 0) "
         "FROM books"
     )
     with connection.cursor() as cursor:
@@ -254,6 +288,7 @@ def _add_totals(report: AuditReport) -> None:
         report.unaccounted,
         report.over_applied,
         report.debited_without_payment,
+        report.refunded,
     ) = (_decimal(value) for value in row[1:])
     tests = MpesaPaymentAttempt.objects.filter(_HAS_MONEY, is_test=True).aggregate(
         count=Count("pk"), total=Coalesce(Sum("amount_paid"), Value(ZERO))
@@ -278,6 +313,9 @@ _PAYMENT_RULES = {
     BreachKind.DEBIT_NOT_RECORDED: "attempt_id IS NOT NULL AND ref IS NOT NULL AND NOT recorded",
     BreachKind.OVER_APPLIED: "attempt_id IS NOT NULL AND remainder < 0",
     BreachKind.UNACCOUNTED: "remainder > 0 AND NOT flagged AND NOT resolved",
+    BreachKind.REFUND_NOT_BOOKED: (
+        "attempt_id IS NOT NULL AND COALESCE(refund_txns, 0) <> COALESCE(refunded_from_order, 0)"
+    ),
 }
 
 
@@ -347,16 +385,26 @@ def _payment_breach(kind: str, row: dict) -> Breach:
             f"({ksh(applied)}) but not marked recorded on an order"
         )
         return Breach(kind, message, applied, row["first_order"], receipt, attempt_id)
+    if kind == BreachKind.REFUND_NOT_BOOKED:
+        booked, taken = _decimal(row["refund_txns"]), _decimal(row["refunded_from_order"])
+        message = (
+            f"Payment {payment}: its refunds took {ksh(taken)} from order {order} but the "
+            f"order's Refund transactions with its reference add up to {ksh(booked)}"
+        )
+        return Breach(kind, message, taken - booked, order, receipt, attempt_id)
     if kind == BreachKind.OVER_APPLIED:
+        refunded = _decimal(row["refunded"])
         message = (
             f"Payment {payment} brought {ksh(received)} but {ksh(applied)} is debited "
-            f"with its reference on order {row['first_order']}: {ksh(-remainder)} too much"
+            f"with its reference on order {row['first_order'] or order}"
+            + (f" and {ksh(refunded)} refunded from it" if refunded else "")
+            + f": {ksh(-remainder)} too much"
         )
         return Breach(kind, message, -remainder, row["first_order"] or order, receipt, attempt_id)
     meant_for = f"order {order}" if order else f"account {row['attempt_order_number']!r}"
     message = (
         f"{ksh(remainder)} of payment {payment} for {meant_for} is neither applied to an order, "
-        "waiting in Needs attention nor resolved by staff"
+        "refunded, waiting in Needs attention nor resolved by staff"
     )
     return Breach(kind, message, remainder, order, receipt, attempt_id)
 
@@ -366,7 +414,17 @@ def _payment_breach(kind: str, row: dict) -> Breach:
 
 def _order_breaches() -> Iterator[Breach]:
     """Orders in the paid part of the pipeline whose sources hold less than the whole
-    shillings of their total (what M-Pesa was asked for)."""
+    shillings of their total (what M-Pesa was asked for). Part of a paid order refunded
+    through the shop (a completed refund) still counts as having paid it; money taken off
+    a source any other way does not."""
+    refunded_by_shop = (
+        MpesaRefund.objects.filter(order_id=OuterRef("pk"), status=MpesaRefund.Status.COMPLETED)
+        .order_by()
+        .values("order_id")
+        .annotate(total=Sum("from_order"))
+        .values("total")
+    )
+    money = DecimalField(max_digits=12, decimal_places=2)
     orders = (
         Order.objects.filter(status__in=PAID_STATUSES)
         .order_by()
@@ -376,8 +434,9 @@ def _order_breaches() -> Iterator[Breach]:
             covered=Coalesce(
                 Sum(F("sources__amount_debited") - F("sources__amount_refunded")),
                 Value(ZERO),
-                output_field=DecimalField(max_digits=12, decimal_places=2),
-            ),
+                output_field=money,
+            )
+            + Coalesce(Subquery(refunded_by_shop), Value(ZERO), output_field=money),
             due=Ceil("total_incl_tax"),
         )
         .filter(covered__lt=F("due"))

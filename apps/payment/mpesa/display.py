@@ -45,6 +45,18 @@ EVENT_LABELS = {
     "staff_check": _("Staff asked M-Pesa for the status"),
     "staff_match": _("Matched to an order by staff"),
     "staff_resolve": _("Resolved by staff"),
+    "refund_requested": _("Refund requested"),
+    "refund_accepted": _("M-Pesa accepted the refund"),
+    "refund_unconfirmed": _("M-Pesa did not answer about the refund in time"),
+    "refund_completed": _("Money sent back to the customer"),
+    "refund_failed": _("Refund failed: no money sent"),
+    "refund_duplicate": _("Repeated refund result ignored"),
+    "refund_ignored": _("Late refund failure ignored (already sent)"),
+    "refund_mismatch": _("Refund result for another request ignored"),
+    "refund_queue_timeout": _("M-Pesa's queue timed out on the refund"),
+    "refund_status_asked": _("Asked M-Pesa for the refund's status"),
+    "refund_status": _("M-Pesa's answer about the refund"),
+    "refund_status_error": _("Asking M-Pesa about the refund failed"),
 }
 
 # A REVIEW attempt staff have dealt with: the money is still "received", not "to review".

@@ -58,12 +58,18 @@ MAX_RETRY_PAUSE_SECONDS = 3600
 # --- Writing and sending -------------------------------------------------------------------
 
 
-def order_email_queue(*, order_id: int, kind: str) -> None:
+def order_email_queue(*, order_id: int, kind: str, again: bool = False) -> None:
     """Owe the customer this email; call it inside the transaction that decides it.
 
     The unique constraint on (order, kind) refuses a second row for the same email; the
     INSERT skips it (ON CONFLICT DO NOTHING) instead of aborting the caller's transaction.
+    With ``again`` (news that may come more than once, e.g. each refund), a row already
+    sent is owed once more: it is sent again with what is true then.
     """
+    if again:
+        OrderEmail.objects.filter(order_id=order_id, kind=kind).update(
+            sent_at=None, next_try_at=None, attempts=0, created_at=timezone.now()
+        )
     OrderEmail.objects.bulk_create(
         [OrderEmail(order_id=order_id, kind=kind)], ignore_conflicts=True
     )
@@ -94,11 +100,15 @@ def order_email_send(
     """
     now = now or timezone.now()
     rows = OrderEmail.objects.filter(order_id=order_id, kind=kind, sent_at__isnull=True)
+    claim = now + timedelta(seconds=CLAIM_SECONDS)
     claimed = rows.filter(Q(next_try_at__isnull=True) | Q(next_try_at__lte=now)).update(
-        next_try_at=now + timedelta(seconds=CLAIM_SECONDS), attempts=F("attempts") + 1
+        next_try_at=claim, attempts=F("attempts") + 1
     )
     if not claimed:
         return SKIPPED
+    # Marked sent (or failed) only while still this sender's claim: a row owed again
+    # meanwhile (``again``) is left owed, for the news that came after this render.
+    rows = rows.filter(next_try_at=claim)
     email = (
         OrderEmail.objects.select_related("order", "order__user")
         .prefetch_related("order__lines", "order__surcharges", "order__mpesa_attempts")
@@ -284,4 +294,22 @@ def _send_order_cancelled(order, mail_connection=None) -> None:
     dispatcher.dispatch_order_messages(order, messages, ORDER_CANCELLED_EMAIL_CODE)
 
 
-SENDERS = {Kind.CONFIRMATION: _send_order_confirmation, Kind.CANCELLED: _send_order_cancelled}
+ORDER_REFUNDED_EMAIL_CODE = "ORDER_REFUNDED"
+
+
+def _send_order_refunded(order, mail_connection=None) -> None:
+    """What the shop has sent back to the customer's M-Pesa for the order, every refund."""
+    context = _order_message_context(order)
+    context["refunds"] = list(
+        order.mpesa_refunds.filter(status="completed").order_by("settled_at", "pk")
+    )
+    dispatcher = OrderDispatcher(logger=logger, mail_connection=mail_connection)
+    messages = dispatcher.dispatcher.get_messages(ORDER_REFUNDED_EMAIL_CODE, context)
+    dispatcher.dispatch_order_messages(order, messages, ORDER_REFUNDED_EMAIL_CODE)
+
+
+SENDERS = {
+    Kind.CONFIRMATION: _send_order_confirmation,
+    Kind.CANCELLED: _send_order_cancelled,
+    Kind.REFUND: _send_order_refunded,
+}

@@ -17,14 +17,18 @@ from django.contrib.auth import get_user_model
 from django.db.models import (
     BooleanField,
     Count,
+    DecimalField,
     Expression,
     F,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
     Sum,
+    Value,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from oscar.core.loading import get_model
 
@@ -33,6 +37,7 @@ from apps.payment.models import (
     MpesaCallback,
     MpesaDayTotal,
     MpesaPaymentAttempt,
+    MpesaRefund,
 )
 
 from .day_totals import day_totals_kept
@@ -81,10 +86,34 @@ class AttemptTotals:
     amount_paid: Decimal
 
 
+def refunded_total() -> Coalesce:
+    """What completed refunds sent back from each payment, read in the row's own query."""
+    refunds = (
+        MpesaRefund.objects.filter(payment_id=OuterRef("pk"), status=MpesaRefund.Status.COMPLETED)
+        .order_by()
+        .values("payment_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(
+        Subquery(refunds),
+        Value(Decimal(0)),
+        output_field=DecimalField(max_digits=12, decimal_places=2),
+    )
+
+
 def attempt_list(*, filters: AttemptFilters | None = None) -> QuerySet[MpesaPaymentAttempt]:
-    """The transaction log, newest first, with what a list row shows joined in."""
-    queryset = MpesaPaymentAttempt.objects.select_related("order", "user")
+    """The transaction log, newest first, with what a list row shows joined in (and what
+    was refunded from each payment)."""
+    queryset = MpesaPaymentAttempt.objects.select_related("order", "user").annotate(
+        refunded=refunded_total()
+    )
     return attempt_filter(queryset, filters or AttemptFilters())
+
+
+def refund_list() -> QuerySet[MpesaRefund]:
+    """Every refund, newest first, with its payment, order and who asked for it."""
+    return MpesaRefund.objects.select_related("payment", "order", "requested_by")
 
 
 def attempt_filter(
@@ -266,6 +295,7 @@ CSV_COLUMNS: tuple[tuple[str, str], ...] = (
     ("phone", "Phone"),
     ("amount", "Amount requested"),
     ("amount_paid", "Amount paid"),
+    ("refunded", "Refunded"),
     ("receipt_number", "M-Pesa receipt"),
     ("result_code", "Result code"),
     ("result_desc", "Result description"),

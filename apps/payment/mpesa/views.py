@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from . import services
 from .c2b import C2BParseError, parse_c2b
 from .security import callback_source_allowed, client_address
-from .services import C2B_OTHER
+from .services import C2B_OTHER, refunds
 
 logger = logging.getLogger(__name__)
 
@@ -112,3 +112,49 @@ def c2b_confirmation(request, secret: str):
         return refusal
     services.c2b_confirm(payment=payment)
     return JsonResponse({"ResultCode": 0, "ResultDesc": "Success"})
+
+
+# --- Refund results (Reversal, B2C, Transaction Status) ----------------------------------
+
+
+def _refund_result(request, token: str, kind: str):
+    """A refund's result, timeout or status answer: kept raw first, answered as Daraja
+    expects, applied to the refund its secret token names (404 for none)."""
+    if not callback_source_allowed(request):
+        return JsonResponse(REFUSED, status=403)
+    body = _small_body(request)
+    if body is None:
+        return JsonResponse({"ResultCode": 1, "ResultDesc": "Body too large"}, status=413)
+    callback = refunds.refund_result_store(
+        token=token, body=body, remote_addr=client_address(request)
+    )
+    try:
+        outcome = refunds.refund_result_process(callback=callback, kind=kind)
+    except Exception:
+        logger.exception("Refund result %s could not be processed", callback.pk)
+        callback.outcome = callback.Outcome.ERROR
+        callback.save(update_fields=["outcome"])
+        return JsonResponse(ACCEPTED)
+    if outcome == callback.Outcome.REJECTED and callback.refund_id is None:
+        return JsonResponse({"ResultCode": 1, "ResultDesc": "Unknown result"}, status=404)
+    if outcome == callback.Outcome.REJECTED:
+        return JsonResponse({"ResultCode": 1, "ResultDesc": "Rejected"}, status=400)
+    return JsonResponse(ACCEPTED)
+
+
+@csrf_exempt
+@require_POST
+def refund_result(request, token: str):
+    return _refund_result(request, token, refunds.ResultKind.RESULT)
+
+
+@csrf_exempt
+@require_POST
+def refund_timeout(request, token: str):
+    return _refund_result(request, token, refunds.ResultKind.TIMEOUT)
+
+
+@csrf_exempt
+@require_POST
+def refund_status(request, token: str):
+    return _refund_result(request, token, refunds.ResultKind.STATUS)

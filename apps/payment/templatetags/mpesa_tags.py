@@ -1,5 +1,7 @@
 """Template tags for showing customers how to finish paying an order."""
 
+from decimal import Decimal
+
 from django import template
 from django.apps import apps
 from django.conf import settings
@@ -52,3 +54,19 @@ def mpesa_part_payment(order) -> str:
 def may_view_mpesa(user) -> bool:
     """Whether ``user`` may open the M-Pesa log's pages (the links to them show only then)."""
     return apps.get_app_config("mpesa_dashboard").user_may(user, "transaction-detail")
+
+
+@register.filter
+def may_refund_mpesa(user) -> bool:
+    """Whether ``user`` may send M-Pesa refunds (the refund buttons show only then)."""
+    return apps.get_app_config("mpesa_dashboard").user_may(user, "order-refund")
+
+
+@register.simple_tag
+def mpesa_order_refundable(order):
+    """What a cancelled order's payments still hold that a refund could send back."""
+    total = Decimal(0)
+    for payment in order.mpesa_attempts.all():
+        if services.refund_refusal(payment) is None:
+            total += services.refundable_money(payment).refundable
+    return total

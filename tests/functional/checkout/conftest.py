@@ -45,6 +45,7 @@ BOOKS_CHECKED_AFTER = {
     "test_mpesa_checkout",
     "test_paybill",
     "test_part_payments",
+    "test_refunds",
 }
 
 

@@ -17,9 +17,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
-from oscar.core.loading import get_model
+from oscar.core.loading import get_class, get_model
 
-from apps.payment.models import MpesaAttemptEvent, MpesaPaymentAttempt
+from apps.payment.models import MpesaAttemptEvent, MpesaPaymentAttempt, MpesaRefund
 from apps.payment.mpesa import services
 from tests.integration.payment.conftest import failure, initiate, query_answer
 from tests.integration.payment.conftest import paybill_confirmed as paybill
@@ -27,6 +27,7 @@ from tests.integration.payment.conftest import paybill_confirmed as paybill
 pytestmark = pytest.mark.django_db
 
 Order = get_model("order", "Order")
+EventHandler = get_class("order.processing", "EventHandler")
 
 ROLES = ("guest", "customer", "staff", "viewer", "payments_staff", "superuser")
 # Who passes each level of the rule.
@@ -34,6 +35,8 @@ ALLOWED = {
     "view": {"viewer", "payments_staff", "superuser"},
     "act": {"payments_staff", "superuser"},
     "superuser": {"superuser"},
+    # Money out: not in the Payments staff group (apps/payment/staff_group.py).
+    "refund": {"superuser"},
 }
 
 
@@ -117,6 +120,25 @@ def case_for(name: str, daraja, pending_order) -> Case:
             "act",
             done=lambda: not MpesaPaymentAttempt.objects.get(pk=unmatched.pk).needs_attention,
         )
+    if name == "refund-list":
+        return Case("GET", reverse("mpesa-dashboard:refund-list"), {}, "view")
+    if name.startswith("transaction-refund"):
+        services.attempt_settle(attempt_id=attempt.pk, outcome=failure(attempt))
+        paid = paybill("100777")
+        item_url = reverse("mpesa-dashboard:transaction-refund", kwargs={"pk": paid.pk})
+        if name == "transaction-refund":
+            return Case("GET", item_url, {}, "refund")
+        data = {"amount": "250", "reason": "Out of stock", "idempotency_key": "k" * 32}
+        data["phone"] = "254712345678"  # Paybill sends the payer masked
+        return Case("POST", item_url, data, "refund", done=MpesaRefund.objects.exists)
+    if name == "order-refund":
+        services.attempt_settle(attempt_id=attempt.pk, outcome=failure(attempt))
+        paybill("100777")
+        EventHandler().handle_order_status_change(
+            Order.objects.get(pk=pending_order.pk), "Cancelled"
+        )
+        order_url = reverse("mpesa-dashboard:order-refund", kwargs={"number": "100777"})
+        return Case("GET", order_url, {}, "refund")
     if name == "test-setup":
         return Case("GET", reverse("mpesa-dashboard:test-setup"), {}, "superuser")
     if name == "test-setup (POST)":
@@ -143,6 +165,8 @@ def the_books(daraja) -> tuple:
         list(Order.objects.order_by("pk").values_list("pk", "status")),
         len(daraja.pushes),
         len(daraja.queries),
+        MpesaRefund.objects.count(),
+        len(daraja.refund_calls),
     )
 
 
@@ -166,6 +190,10 @@ URL_NAMES = [
     "transaction-resolve",
     "test-setup",
     "test-setup (POST)",
+    "refund-list",
+    "transaction-refund",
+    "transaction-refund (POST)",
+    "order-refund",
 ]
 
 

@@ -8,7 +8,7 @@ import pytest
 from oscar.core.loading import get_class, get_model
 from oscar.test.factories import create_order, create_product, create_stockrecord
 
-from apps.payment.mpesa import gateway, services
+from apps.payment.mpesa import gateway, gateway_refunds, services
 from apps.payment.mpesa.c2b import parse_c2b
 
 Basket = get_model("basket", "Basket")
@@ -62,11 +62,44 @@ class ScriptedDaraja:
             raise self.query_answer
         return self.query_answer
 
+    # Refunds (gateway_refunds.DarajaRefundClient's calls).
+
+    def _refund_accepted(self, kind: str, call: dict, originator: str = ""):
+        call["kind"] = kind
+        self.refund_calls.append(call)
+        if self.refund_error is not None:
+            raise self.refund_error
+        n = next(_ids)
+        return gateway_refunds.DarajaAccepted(
+            originator_conversation_id=originator or f"oc-{n}",
+            conversation_id=f"AG_TEST_{n:06d}",
+            response_description="Accept the service request successfully.",
+            request_body={"SecurityCredential": "***"},
+            raw={"ResponseCode": "0", "ConversationID": f"AG_TEST_{n:06d}"},
+        )
+
+    def reversal(self, *, receipt, amount, result_url, timeout_url, remarks):
+        call = {"receipt": receipt, "amount": amount, "result_url": result_url}
+        return self._refund_accepted("reversal", call)
+
+    def b2c_payment(
+        self, *, originator_conversation_id, phone, amount, result_url, timeout_url, remarks
+    ):
+        call = {"phone": phone, "amount": amount, "result_url": result_url}
+        return self._refund_accepted("b2c", call, originator_conversation_id)
+
+    def transaction_status(self, *, originator_conversation_id="", receipt="", **urls):
+        call = {"originator": originator_conversation_id, **urls}
+        return self._refund_accepted("status", call, originator_conversation_id)
+
 
 @pytest.fixture
 def daraja(monkeypatch):
     scripted = ScriptedDaraja()
+    scripted.refund_calls = []
+    scripted.refund_error = None
     monkeypatch.setattr(services.common, "daraja_client", lambda: scripted)
+    monkeypatch.setattr(services.refunds, "daraja_refund_client", lambda: scripted)
     return scripted
 
 

@@ -1,5 +1,6 @@
 """Check that the books balance: every shilling M-Pesa brought in is applied to an order,
-waits in "Needs attention" or was resolved by staff, and Oscar's payment records agree.
+was refunded through the shop, waits in "Needs attention" or was resolved by staff, and
+Oscar's payment records agree.
 
 Lists every breach and exits 1 when there is one (``make load`` runs it at the end; run it
 from cron or after a hand edit of the database). Reads only.
@@ -13,7 +14,8 @@ from apps.shop.money import ksh
 
 class Command(BaseCommand):
     help = (
-        "Check the books over all records: money received = applied + waiting + resolved, "
+        "Check the books over all records: money received = applied + waiting + refunded + "
+        "resolved, "
         "no paid order without money, no receipt counted twice, sources equal to their "
         "transactions. Exits 1 when anything does not balance."
     )
@@ -23,6 +25,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Received {ksh(report.received)} in {report.payments} payment(s) = "
             f"applied {ksh(report.applied)} + waiting {ksh(report.waiting)} + "
+            f"refunded {ksh(report.refunded)} + "
             f"resolved by staff (refunded outside the shop) {ksh(report.resolved)}"
         )
         if report.unaccounted or report.over_applied or report.debited_without_payment:

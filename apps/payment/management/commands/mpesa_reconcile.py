@@ -24,7 +24,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"queried {report.queried}, settled {report.settled}, "
             f"expired attempts {report.expired_attempts}, "
-            f"cancelled orders {report.cancelled_orders}, emails sent {report.emails_sent}"
+            f"cancelled orders {report.cancelled_orders}, "
+            f"refunds asked about {report.refunds_asked}, emails sent {report.emails_sent}"
         )
         folded = day_totals_fold()
         self.stdout.write(f"day totals: {folded.rows_before} rows folded into {folded.rows_after}")

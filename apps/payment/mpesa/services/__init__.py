@@ -7,6 +7,8 @@
 - ``reconcile``: an STK Push Query answers for a lost callback; what nobody paid expires;
 - ``paybill``: Daraja asks before Paybill money moves, then confirms it;
 - ``staff``: staff check a prompt, mark paid with a receipt, match or resolve money;
+- ``refunds``: staff send money back (Daraja's Reversal or B2C), settled by Daraja's result
+  or its Transaction Status API, and recorded on the order as Oscar's refund;
 - ``settle``: where every one of those roads ends. It locks the attempt and the order and
   records the money on Oscar's own models (Source debit, "Paid" event) exactly once;
   an order becomes Paid only there.
@@ -15,6 +17,7 @@ Calls to Daraja happen outside database transactions: an attempt is committed be
 prompt is sent, so a callback that arrives before the push's answer still finds it.
 """
 
+from . import refunds
 from .callbacks import stk_callback_process, stk_callback_store
 from .common import (
     EVENT_PAID,
@@ -56,6 +59,14 @@ from .reconcile import (
     mpesa_reconcile,
     order_cancel_unpaid,
 )
+from .refunds import (
+    RefundRefused,
+    order_refund_start,
+    refund_plan,
+    refund_refusal,
+    refund_start,
+    refundable_money,
+)
 from .settle import SettleInput, SettleResult, attempt_settle
 from .staff import (
     RECEIPT_PATTERN,
@@ -87,6 +98,7 @@ __all__ = [
     "PushRefused",
     "Requester",
     "RECEIPT_PATTERN",
+    "RefundRefused",
     "ReconcileReport",
     "ResendTooSoon",
     "SOURCE_TYPE_CODE",
@@ -107,6 +119,12 @@ __all__ = [
     "mpesa_reconcile",
     "new_unplaced_order_source",
     "order_cancel_unpaid",
+    "order_refund_start",
+    "refund_plan",
+    "refund_refusal",
+    "refund_start",
+    "refundable_money",
+    "refunds",
     "payment_types_ensure",
     "staff_check_status",
     "staff_mark_paid",

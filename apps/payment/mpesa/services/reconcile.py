@@ -34,6 +34,7 @@ from .common import (
     _record_event,
     order_money,
 )
+from .refunds import refunds_reconcile
 from .settle import (
     SettleInput,
     _order_move,
@@ -122,11 +123,13 @@ class ReconcileReport:
     expired_attempts: int = 0
     cancelled_orders: int = 0
     emails_sent: int = 0
+    refunds_asked: int = 0
 
 
 def mpesa_reconcile(*, now=None) -> ReconcileReport:
-    """Settle open attempts from Daraja, expire what nobody paid for, then send the order
-    emails still owed (a worker died before sending, or the mail server failed).
+    """Settle open attempts from Daraja, expire what nobody paid for, ask Daraja (Transaction
+    Status) about refunds whose result has not come, then send the order emails still owed
+    (a worker died before sending, or the mail server failed).
 
     Run from cron (``manage.py mpesa_reconcile``). Safe to run while callbacks arrive and
     in several processes at once: every change goes through the locked services above.
@@ -157,6 +160,7 @@ def mpesa_reconcile(*, now=None) -> ReconcileReport:
         if order_cancel_unpaid(order_id=order_id):
             report.cancelled_orders += 1
 
+    report.refunds_asked = refunds_reconcile(now=now)
     report.emails_sent = emails.order_emails_send_due(now=now)
     return report
 
