@@ -12,7 +12,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from oscar.apps.payment.admin import *  # noqa: F401  (keep Oscar's registrations)
 
-from apps.payment.models import MpesaAttemptEvent, MpesaCallback, MpesaPaymentAttempt, OrderEmail
+from apps.payment.models import (
+    MpesaAttemptEvent,
+    MpesaCallback,
+    MpesaPaymentAttempt,
+    MpesaRefund,
+    OrderEmail,
+)
 from apps.payment.mpesa.display import (
     amounts_shown,
     attempt_status_label,
@@ -238,6 +244,7 @@ class MpesaCallbackAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "outcome",
         "detail",
         "attempt",
+        "refund",
         "remote_addr",
         "token_hint",
         "body_pretty",
@@ -257,6 +264,23 @@ class MpesaCallbackAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("Body as received (secrets redacted)"))
     def body_pretty(self, obj: MpesaCallback):
         return _pre(pretty_json(obj.body))
+
+
+@admin.register(MpesaRefund)
+class MpesaRefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Money sent back through M-Pesa: changed only by the refund services."""
+
+    list_display = ("created_at", "status", "kind", "method", "amount_shown", "payment", "order")
+    list_filter = ("status", "kind", "method")
+    search_fields = ("payment__receipt_number", "receipt_number", "order__number")
+    list_select_related = ("payment", "order")
+    show_full_result_count = False
+    # Secrets, raw bodies (on the dashboard, redacted) and the phone (shown masked there).
+    exclude = ("result_token", "status_token", "request_body", "response_body", "phone")
+
+    @admin.display(description=_("Amount"), ordering="amount")
+    def amount_shown(self, obj: MpesaRefund) -> str:
+        return ksh(obj.amount)
 
 
 @admin.register(OrderEmail)
