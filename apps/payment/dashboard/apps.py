@@ -61,6 +61,7 @@ class MpesaDashboardConfig(OscarDashboardConfig):
             "refund-list": reading,
             "transaction-refund": reading + ["payment.refund_mpesa_payment"],
             "order-refund": reading + ["payment.refund_mpesa_payment"],
+            "refund-outcome": reading + ["payment.refund_mpesa_payment"],
             "test-setup": SUPERUSER,
         }
 

@@ -170,6 +170,18 @@ class RefundConfirmForm(RefundForm):
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
 
+class RefundOutcomeForm(forms.Form):
+    """How a refund M-Pesa never told the shop about ended, read in the M-Pesa portal."""
+
+    sent = forms.TypedChoiceField(
+        label=_("In the M-Pesa portal the refund"),
+        choices=[("yes", _("was sent")), ("no", _("was not sent"))],
+        coerce=lambda value: value == "yes",
+    )
+    receipt_number = forms.CharField(label=_("Its M-Pesa receipt"), required=False, max_length=32)
+    note = forms.CharField(label=_("Note"), required=False, max_length=200)
+
+
 class OrderRefundConfirmForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=255)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)

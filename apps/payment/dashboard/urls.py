@@ -29,5 +29,6 @@ urlpatterns = apps.get_app_config("mpesa_dashboard").post_process_urls(
         path("refunds/", views.RefundListView.as_view(), name="refund-list"),
         path("<int:pk>/refund/", views.refund, name="transaction-refund"),
         path("orders/<str:number>/refund/", views.order_refund, name="order-refund"),
+        path("refunds/<int:pk>/outcome/", views.refund_outcome, name="refund-outcome"),
     ]
 )

@@ -51,6 +51,7 @@ from .forms import (
     OrderRefundConfirmForm,
     RefundConfirmForm,
     RefundForm,
+    RefundOutcomeForm,
     ResolveForm,
     TestPromptForm,
     TransactionFilterForm,
@@ -236,6 +237,9 @@ class TransactionDetailView(TemplateView):
         refunds = list(attempt.refunds.select_related("requested_by"))
         for item in refunds:
             item.phone_shown = phone_shown(item.phone)
+        refund_results = list(selectors.refund_results(payment=attempt))
+        for result in refund_results:
+            result.body_pretty = selectors.pretty_json(result.body)
         context.update(
             attempt=attempt,
             status_label=attempt_status_label(attempt),
@@ -257,6 +261,9 @@ class TransactionDetailView(TemplateView):
             offer_resolve=attempt.needs_attention and may.resolve,
             offer_refund=can_refund and may.refund,
             refunds=refunds,
+            refund_results=refund_results,
+            offer_refund_outcome=may.refund and any(item.is_open for item in refunds),
+            refund_outcome_form=RefundOutcomeForm(),
             has_work=can_check_status or can_mark_paid or attempt.needs_attention or can_refund,
             mark_paid_form=MarkPaidForm(),
             match_form=MatchOrderForm(),
@@ -467,6 +474,34 @@ def _refund_message(request: HttpRequest, made) -> None:
             _("M-Pesa accepted the refund of %(amount)s; it is done when M-Pesa's result comes.")
             % {"amount": amount},
         )
+
+
+@require_POST
+def refund_outcome(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    """Record how a refund M-Pesa never told the shop about ended (read in the portal)."""
+    try:
+        made = MpesaRefund.objects.get(pk=pk)
+    except MpesaRefund.DoesNotExist as exc:
+        raise Http404(_("No such refund.")) from exc
+    form = RefundOutcomeForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return HttpResponseRedirect(_detail_url(made.payment_id))
+    try:
+        services.refund_staff_settle(
+            refund=made,
+            sent=form.cleaned_data["sent"],
+            actor=request.user,
+            receipt_number=form.cleaned_data["receipt_number"],
+            note=form.cleaned_data["note"],
+        )
+    except services.RefundRefused as exc:
+        return _refused(request, exc, made.payment_id)
+    made.refresh_from_db()
+    messages.success(
+        request, _("Refund recorded: %(status)s.") % {"status": made.get_status_display()}
+    )
+    return HttpResponseRedirect(_detail_url(made.payment_id))
 
 
 @require_http_methods(["GET", "POST"])

@@ -111,6 +111,11 @@ def attempt_list(*, filters: AttemptFilters | None = None) -> QuerySet[MpesaPaym
     return attempt_filter(queryset, filters or AttemptFilters())
 
 
+def refund_results(*, payment) -> QuerySet[MpesaCallback]:
+    """The raw results (and status answers) Daraja sent about a payment's refunds."""
+    return MpesaCallback.objects.filter(refund__payment=payment).order_by("received_at", "pk")
+
+
 def refund_list() -> QuerySet[MpesaRefund]:
     """Every refund, newest first, with its payment, order and who asked for it."""
     return MpesaRefund.objects.select_related("payment", "order", "requested_by")

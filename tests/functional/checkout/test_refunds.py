@@ -255,7 +255,11 @@ def test_duplicate_and_forged_results_change_nothing(daraja_simulator, refunder,
     payment = paid_by_stk(pending_order)
     refund(refunder, payment, 250)
     made = only_refund()
-    delivered = CallbackDelivery.objects.get(kind=CallbackDelivery.Kind.REFUND_RESULT)
+    # The simulator records its POST once the shop has answered it.
+    delivered = wait_until(
+        lambda: CallbackDelivery.objects.filter(kind=CallbackDelivery.Kind.REFUND_RESULT).first(),
+        what="the simulator's record of the result",
+    )
     before = (refund_txns(pending_order).count(), PaymentEvent.objects.count(), len(mail.outbox))
 
     again = requests.post(delivered.url, data=delivered.body.encode(), timeout=10)
@@ -285,6 +289,8 @@ def test_duplicate_and_forged_results_change_nothing(daraja_simulator, refunder,
     outcomes = list(MpesaCallback.objects.filter(refund=made).values_list("outcome", flat=True))
     assert sorted(outcomes) == ["applied", "duplicate", "ignored", "rejected"]
     assert MpesaCallback.objects.filter(refund=None, outcome="rejected").count() == 1
+    page = refunder.get(reverse("mpesa-dashboard:transaction-detail", kwargs={"pk": payment.pk}))
+    assert page.content.decode().count('class="bg-light p-2 mpesa-refund-result"') == 4
 
 
 def test_pressing_send_again_sends_nothing_more(daraja_simulator, refunder, pending_order):

@@ -131,6 +131,23 @@ def case_for(name: str, daraja, pending_order) -> Case:
         data = {"amount": "250", "reason": "Out of stock", "idempotency_key": "k" * 32}
         data["phone"] = "254712345678"  # Paybill sends the payer masked
         return Case("POST", item_url, data, "refund", done=MpesaRefund.objects.exists)
+    if name == "refund-outcome":
+        services.attempt_settle(attempt_id=attempt.pk, outcome=failure(attempt))
+        made = services.refund_start(
+            payment=paybill("100777"),
+            amount=250,
+            actor=None,
+            idempotency_key="k" * 32,
+            phone="254712345678",
+        )
+        outcome_url = reverse("mpesa-dashboard:refund-outcome", kwargs={"pk": made.pk})
+        return Case(
+            "POST",
+            outcome_url,
+            {"sent": "no"},
+            "refund",
+            done=lambda: MpesaRefund.objects.get(pk=made.pk).status == "failed",
+        )
     if name == "order-refund":
         services.attempt_settle(attempt_id=attempt.pk, outcome=failure(attempt))
         paybill("100777")
@@ -165,7 +182,7 @@ def the_books(daraja) -> tuple:
         list(Order.objects.order_by("pk").values_list("pk", "status")),
         len(daraja.pushes),
         len(daraja.queries),
-        MpesaRefund.objects.count(),
+        list(MpesaRefund.objects.order_by("pk").values_list("pk", "status")),
         len(daraja.refund_calls),
     )
 
@@ -194,6 +211,7 @@ URL_NAMES = [
     "transaction-refund",
     "transaction-refund (POST)",
     "order-refund",
+    "refund-outcome",
 ]
 
 

@@ -143,15 +143,27 @@ def test_a_timeout_leaves_the_refund_unconfirmed_and_never_sends_it_again(
         start(paid, staff, 250, key="press-2")
 
 
-def test_an_unconfirmed_reversal_waits_for_staff(daraja, paid, staff, settings):
+def test_an_unconfirmed_reversal_waits_for_staff_who_record_it_from_the_portal(
+    daraja, paid, staff, settings
+):
     EventHandler().handle_order_status_change(paid.order, "Cancelled")
     daraja.refund_error = gateway.DarajaTimeout("No answer within 30 s")
-    start(paid, staff, 1250)
+    made = start(paid, staff, 1250)
     settings.MPESA_REFUND_QUERY_AFTER_SECONDS = 0
 
     services.mpesa_reconcile()
-
     assert [call["kind"] for call in daraja.refund_calls] == ["reversal"]
+    with pytest.raises(services.RefundRefused, match="receipt"):
+        services.refund_staff_settle(refund=made, sent=True, actor=staff)
+    services.refund_staff_settle(refund=made, sent=True, actor=staff, receipt_number="ske52pawr9")
+
+    made.refresh_from_db()
+    assert made.status == Status.COMPLETED and made.receipt_number == "SKE52PAWR9"
+    assert paid.order.sources.get().amount_refunded == Decimal(1250)
+    assert made.payment.events.filter(kind="refund_completed", actor=staff).exists()
+    with pytest.raises(services.RefundRefused, match="settled already"):
+        services.refund_staff_settle(refund=made, sent=False, actor=staff)
+    assert books_audit().ok
 
 
 def test_a_result_is_applied_once_and_a_later_failure_is_ignored(

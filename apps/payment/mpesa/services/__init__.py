@@ -64,6 +64,7 @@ from .refunds import (
     order_refund_start,
     refund_plan,
     refund_refusal,
+    refund_staff_settle,
     refund_start,
     refundable_money,
 )
@@ -122,6 +123,7 @@ __all__ = [
     "order_refund_start",
     "refund_plan",
     "refund_refusal",
+    "refund_staff_settle",
     "refund_start",
     "refundable_money",
     "refunds",

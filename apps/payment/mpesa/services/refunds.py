@@ -827,6 +827,34 @@ def _refund_book(refund: MpesaRefund, payment) -> None:
     emails.order_email_queue(order_id=order.pk, kind=OrderEmail.Kind.REFUND, again=True)
 
 
+def refund_staff_settle(
+    *, refund: MpesaRefund, sent: bool, actor, receipt_number: str = "", note: str = ""
+) -> str:
+    """Staff record how a refund under way ended, as they read it in the M-Pesa portal: for
+    one Daraja never answered about (a reversal whose request timed out has no id to ask
+    Transaction Status with). Sent needs the refund's M-Pesa receipt. A result that comes
+    later still applies: money that went after all is booked and flagged for staff."""
+    if not refund.is_open:
+        raise RefundRefused(_("This refund is settled already."))
+    receipt = (receipt_number or "").strip().upper()
+    if sent and not receipt:
+        raise RefundRefused(_("Enter the refund's M-Pesa receipt from the portal."))
+    if sent and MpesaRefund.objects.filter(receipt_number=receipt).exclude(pk=refund.pk).exists():
+        raise RefundRefused(_("Receipt %(receipt)s is already recorded.") % {"receipt": receipt})
+    detail = f"Recorded by staff from the M-Pesa portal. {note}".strip()
+    return refund_settle(
+        refund_id=refund.pk,
+        outcome=RefundOutcome(
+            success=sent,
+            result_code="0" if sent else "staff",
+            result_desc=detail[:255],
+            receipt_number=receipt,
+            via="staff",
+        ),
+        actor=actor,
+    )
+
+
 # --- Reconciliation -------------------------------------------------------------------------
 
 
