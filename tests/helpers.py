@@ -1,9 +1,12 @@
-"""Small helpers shared by tests that run servers: ports, waiting, the database's URL."""
+"""Small helpers shared by tests that run servers: ports, waiting, the database's URL,
+a Redis server of a test's own."""
 
 import socket
+import subprocess
 import time
 from collections.abc import Callable
 
+import redis
 from django.db import connection
 
 
@@ -32,3 +35,57 @@ def database_url() -> str:
         return f"sqlite:///{db['NAME']}"
     credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def redis_cache_setting(location: str, key_prefix: str, retry_seconds: float = 5.0) -> dict:
+    """``CACHES["default"]`` as the production settings build it from REDIS_URL
+    (oscar_shop/settings/base.py), for a test's own Redis and key prefix."""
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": location,
+        "KEY_PREFIX": key_prefix,
+        "OPTIONS": {
+            "CLIENT_CLASS": "oscar_shop.redis_cache.CircuitBreakerClient",
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": 0.25,
+            "SOCKET_TIMEOUT": 0.25,
+            "RETRY_SECONDS": retry_seconds,
+        },
+    }
+
+
+class RedisServer:
+    """A redis-server process of the test's own on a free loopback port (no files written),
+    to stop as a crash would and start again on the same port."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def client(self) -> redis.Redis:
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1)
+
+    def start(self) -> "RedisServer":
+        command = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port)]
+        command += ["--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_until(self._answers, what=f"redis-server on port {self.port}")
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def _answers(self) -> bool:
+        try:
+            return self.client().ping()
+        except redis.ConnectionError:
+            return False

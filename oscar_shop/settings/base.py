@@ -176,15 +176,32 @@ else:
 
 # --- Cache ------------------------------------------------------------------------
 # Local memory for the embedded run; Redis (REDIS_URL) wherever several workers run,
-# so they share one cache and one Daraja token.
+# so they share one cache and one Daraja token. Redis is only a cache: unreachable, every
+# page renders without it, each Redis call gives up after REDIS_TIMEOUT_SECONDS and, after
+# a failure, Redis is left alone for REDIS_RETRY_SECONDS before one call tries again
+# (oscar_shop/redis_cache.py: one log line when it goes, one when it is back).
 
 REDIS_URL = env("REDIS_URL", default="")
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=0.25)
+REDIS_RETRY_SECONDS = env.float("REDIS_RETRY_SECONDS", default=5.0)
+if not (REDIS_TIMEOUT_SECONDS > 0 and REDIS_RETRY_SECONDS >= 0):
+    raise ImproperlyConfigured(
+        "REDIS_TIMEOUT_SECONDS must be above 0 (0 would wait for ever) "
+        "and REDIS_RETRY_SECONDS at least 0."
+    )
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "apps.shop.redis_cache.RedisCache",  # Django's, one client per pool
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "oscar_shop",
+            "OPTIONS": {
+                "CLIENT_CLASS": "oscar_shop.redis_cache.CircuitBreakerClient",
+                "IGNORE_EXCEPTIONS": True,  # a failed call reads as a miss, not a 500
+                "SOCKET_CONNECT_TIMEOUT": REDIS_TIMEOUT_SECONDS,
+                "SOCKET_TIMEOUT": REDIS_TIMEOUT_SECONDS,
+                "RETRY_SECONDS": REDIS_RETRY_SECONDS,
+            },
         }
     }
 else:
@@ -206,12 +223,6 @@ SHOP_PAGE_CACHE_SECONDS = env.int("SHOP_PAGE_CACHE_SECONDS", default=60 * 60)
 # Each worker also keeps the cached pages it served lately, up to this many megabytes, so
 # a page served again costs no trip to Redis (checked against the catalogue version).
 SHOP_PAGE_CACHE_LOCAL_MB = env.int("SHOP_PAGE_CACHE_LOCAL_MB", default=16)
-# With Redis, each worker learns of catalogue changes as they are made (a subscription,
-# apps/shop/version_watch.py) and reads the catalogue version itself at most this often,
-# in case the subscription silently stopped; 0: read it on every request instead.
-SHOP_CATALOGUE_VERSION_RECHECK_SECONDS = env.float(
-    "SHOP_CATALOGUE_VERSION_RECHECK_SECONDS", default=1.0
-)
 # The longest a change to the catalogue (whoever made it) goes unseen by a process: each
 # reads the catalogue version, which the database advances, at most this often.
 SHOP_CACHE_STALENESS_SECONDS = env.float("SHOP_CACHE_STALENESS_SECONDS", default=1.0)

@@ -88,8 +88,10 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     )
 
 # --- Redis ------------------------------------------------------------------------------
-# base.py builds Django's RedisCache from REDIS_URL. Without it every worker would keep its
-# own cache: its own Daraja token, its own rate limits, its own thumbnail keys.
+# base.py builds django-redis's cache from REDIS_URL. Without it every worker would keep its
+# own cache: its own Daraja token, its own pages, its own thumbnail keys. With it, Redis
+# down is not the shop down: pages render without the cache (REDIS_TIMEOUT_SECONDS,
+# REDIS_RETRY_SECONDS); sessions, sign-in lockouts and prompt limits are in the database.
 
 REDIS_URL = _required("REDIS_URL")
 

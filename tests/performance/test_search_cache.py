@@ -6,6 +6,7 @@ from unittest import mock
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from django_redis import get_redis_connection
 from haystack.backends.whoosh_backend import WhooshSearchBackend
 
 from tests.performance.test_page_cache import use_redis_cache
@@ -65,7 +66,7 @@ def search_entries() -> list[str]:
     if hasattr(cache, "_cache") and isinstance(cache._cache, dict):  # local memory
         keys = cache._cache.keys()
     else:
-        keys = (k.decode() for k in cache._cache.get_client().scan_iter(prefix + "*"))
+        keys = (k.decode() for k in get_redis_connection("default").scan_iter(prefix + "*"))
     return [key for key in keys if key.startswith(prefix)]
 
 

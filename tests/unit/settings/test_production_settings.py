@@ -20,7 +20,7 @@ def test_a_complete_environment_starts_on_postgresql_redis_smtp_and_whitenoise()
     assert database["CONN_MAX_AGE"] == 60
     assert database["CONN_HEALTH_CHECKS"] is True
     cache = settings["CACHES"]["default"]
-    assert cache["BACKEND"] == "apps.shop.redis_cache.RedisCache"  # Django's, one client per pool
+    assert cache["BACKEND"] == "django_redis.cache.RedisCache"
     assert cache["LOCATION"] == "redis://cache.internal:6379/0"
     assert settings["STORAGES"]["staticfiles"]["BACKEND"] == (
         "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -44,6 +44,47 @@ def test_a_complete_environment_starts_on_postgresql_redis_smtp_and_whitenoise()
     assert settings["SERVER_EMAIL"] == sender
     assert settings["MEDIA_ROOT"] == "/var/lib/oscar-shop/media"
     assert settings["STATIC_ROOT"] == "/srv/oscar-shop/staticfiles"
+
+
+def test_redis_down_is_a_cache_miss_with_a_short_timeout_and_a_breaker():
+    options = production_settings("CACHES")["CACHES"]["default"]["OPTIONS"]
+    assert options == {
+        "CLIENT_CLASS": "oscar_shop.redis_cache.CircuitBreakerClient",
+        "IGNORE_EXCEPTIONS": True,
+        "SOCKET_CONNECT_TIMEOUT": 0.25,
+        "SOCKET_TIMEOUT": 0.25,
+        "RETRY_SECONDS": 5.0,
+    }
+    tuned = production_settings("CACHES", REDIS_TIMEOUT_SECONDS="0.1", REDIS_RETRY_SECONDS="2")
+    options = tuned["CACHES"]["default"]["OPTIONS"]
+    assert (options["SOCKET_CONNECT_TIMEOUT"], options["SOCKET_TIMEOUT"]) == (0.1, 0.1)
+    assert options["RETRY_SECONDS"] == 2.0
+
+
+def test_sessions_and_sign_in_lockouts_do_not_live_in_redis():
+    """What Redis down must not take with it: sessions and the sign-in lockout's counts are
+    kept in the database (prompt limits too: apps/payment/mpesa/services/limits.py)."""
+    dump = (
+        "import django, json; django.setup(); "
+        "from django.conf import settings; "
+        "from django.utils.module_loading import import_string; "
+        "from axes.handlers.database import AxesDatabaseHandler; "
+        "print(json.dumps([settings.SESSION_ENGINE, "
+        "issubclass(import_string(settings.AXES_HANDLER), AxesDatabaseHandler)]))"
+    )
+    result = production_process(["-c", dump])
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == ["django.contrib.sessions.backends.db", True]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"REDIS_TIMEOUT_SECONDS": "0"}, {"REDIS_RETRY_SECONDS": "-1"}],
+)
+def test_refuses_a_redis_timeout_that_would_wait_for_ever(overrides):
+    result = load_production(**overrides)
+    assert result.returncode != 0
+    assert "REDIS_TIMEOUT_SECONDS must be above 0" in result.stderr
 
 
 def test_https_cookies_and_hsts_are_on_by_default():
@@ -174,7 +215,7 @@ def test_the_benchmark_runs_the_production_settings_with_its_ceiling():
         True,
         True,
         False,
-        "apps.shop.redis_cache.RedisCache",
+        "django_redis.cache.RedisCache",
         True,
     ]
 
