@@ -6,9 +6,8 @@ class CatalogueConfig(apps.CatalogueConfig):
 
     def ready(self) -> None:
         super().ready()
-        from apps.catalogue import receivers, view_counts
+        from apps.catalogue import view_counts
         from apps.catalogue.images import ensure_missing_image_link
 
         ensure_missing_image_link()
-        receivers.connect()
         view_counts.connect()

@@ -12,7 +12,7 @@ from oscar.core.loading import get_class, get_model
 from apps.catalogue import view_counts
 from apps.catalogue.mixins import CardPrefetchMixin
 from apps.catalogue.selectors import product_detail_queryset, with_variants
-from apps.shop.page_cache import LISTING_PARAMETERS, AnonymousPageCacheMixin
+from apps.shop.page_cache import LISTING_PARAMETERS, AnonymousPageCacheMixin, product_stock
 
 CustomerHistoryManager = get_class("customer.history", "CustomerHistoryManager")
 ProductAlert = get_model("customer", "ProductAlert")
@@ -49,6 +49,9 @@ class ProductDetailView(AnonymousPageCacheMixin, oscar_views.ProductDetailView):
 
     def get_alert_status(self) -> bool:
         return bool(getattr(self.object, "user_has_active_alert", False))
+
+    def page_cache_stock(self, kwargs: dict) -> tuple | None:
+        return product_stock(kwargs.get("pk"))
 
     def get_context_data(self, **kwargs) -> dict:
         self.page_cache_current_product_id = self.object.pk

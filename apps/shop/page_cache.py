@@ -8,13 +8,16 @@ cache (Redis in production) with the catalogue version it was made for
 (``apps.shop.cache``), cut at the holes, and each request fills the holes for its own
 shopper. The placeholders are drawn afresh for each render (``PageHoles.drawn``): the page
 is cut only where the shop put them, never at text a visitor wrote (a review's title).
-A shopper with no basket and no viewing history gets the page without a single database
-query; any catalogue change (product, price, stock, image, category, range) makes every
-cached page stale at once.
+A shopper with no basket and no viewing history gets the page without a database query
+but the catalogue version's, which each process reads at most once a second
+(``apps.storefront.version``). Any catalogue change a shopper could see, whoever makes it
+(product, price, image, category, range, offer, a product selling out), advances the
+version in the database and makes every cached page stale at once; selling does not. A
+product page shows its stock count ("In stock (7 available)"): it is kept with the stock
+it was made for, read again (one query) on every view.
 
-With Redis, each worker also keeps the pages it served lately (``LocalPages``) and, as
-it learns of catalogue changes by subscription (``apps.shop.version_watch``), serves
-them again without a trip to Redis at all.
+Each worker also keeps the pages it served lately (``LocalPages``): as it knows the
+version without asking the cache, it serves them again without a trip to Redis at all.
 
 Not cached, rendered as usual: signed-in shoppers and staff (their pages show their
 account, wishlists and staff links), requests with flash messages waiting to be shown,
@@ -35,10 +38,11 @@ from typing import NamedTuple
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
-from oscar.core.loading import get_class
+from oscar.core.loading import get_class, get_model
 
 from apps.catalogue.selectors import browsable_products_in_order
 from apps.shop import cache as shop_cache
@@ -48,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 CustomerHistoryManager = get_class("customer.history", "CustomerHistoryManager")
 SearchForm = get_class("search.forms", "SearchForm")
+StockRecord = get_model("partner", "StockRecord")
 
 #: Response header telling whether a page came from the cache (hit), was rendered and
 #: stored (miss) or was rendered for this request only (bypass): a diagnostic, sent only
@@ -137,16 +142,17 @@ def page_key(request: HttpRequest) -> str:
     key for its path and parameters, whatever their order."""
     path = request.path + "?" + "&".join(f"{k}={v}" for k, v in sorted(request.GET.items()))
     digest = hashlib.sha256(path.encode()).hexdigest()[:32]
-    # "v3": pages kept as ``Page`` with the kind of each hole; workers of an earlier
-    # release, still finishing their requests during a restart, never read this form (nor
-    # this release theirs).
-    return f"shop:page:v3:{get_language() or ''}:{digest}"
+    # "v4": pages kept as ``Page`` with the kind of each hole and a product page's stock;
+    # workers of an earlier release, still finishing their requests during a restart,
+    # never read this form (nor this release theirs).
+    return f"shop:page:v4:{get_language() or ''}:{digest}"
 
 
 class Page(NamedTuple):
     """A cached page: its bytes cut at the holes, so that filling them is one join."""
 
-    version: int  # the catalogue version it was made for
+    version: str  # the catalogue version it was made for
+    stock: tuple | None  # a product page's stock records as they were (``product_stock``)
     expires_at: float  # time.time(); the cache's own timeout, kept by local copies too
     segments: tuple[bytes, ...]  # one more than holes
     holes: tuple[str, ...]  # what goes between segments[i] and segments[i + 1] (CSRF_TOKEN…)
@@ -158,13 +164,19 @@ class Page(NamedTuple):
 
 
 def make_page(
-    html: str, charset: str, version: int, product_id: int | None, holes: PageHoles
+    html: str,
+    charset: str,
+    version: str,
+    product_id: int | None,
+    holes: PageHoles,
+    stock: tuple | None = None,
 ) -> Page:
     """``html`` rendered with ``holes``, cut at them."""
     kinds = holes.kinds()
     pieces = re.split("({})".format("|".join(map(re.escape, kinds))), html)
     return Page(
         version=version,
+        stock=stock,
         expires_at=time.time() + settings.SHOP_PAGE_CACHE_SECONDS,
         segments=tuple(piece.encode(charset) for piece in pieces[0::2]),
         holes=tuple(kinds[placeholder] for placeholder in pieces[1::2]),
@@ -182,7 +194,7 @@ class LocalPages:
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, key: str, version: int) -> Page | None:
+    def get(self, key: str, version: str) -> Page | None:
         with self._lock:
             page = self._pages.get(key)
             if page is None:
@@ -218,26 +230,37 @@ class LocalPages:
 local_pages = LocalPages()
 
 
-def cached_page(request: HttpRequest, key: str) -> Page | None:
-    """The page kept under ``key`` if it was made for the current catalogue version: from
-    this process's own copies when it knows the version without asking the cache, else
+def cached_page(request: HttpRequest, key: str, stock: tuple | None = None) -> Page | None:
+    """The page kept under ``key`` if it was made for the current catalogue version (and,
+    for a product page, for the ``stock`` read now): from this process's own copies, else
     from the cache. The version is kept for the request, so a page rendered after a miss
     stores and reads its fragments under the same one."""
-    version = shop_cache.known_catalogue_version(request)
-    if version is None:  # one round trip for the version and the page
-        version, page = shop_cache.get_with_catalogue_version(request, key)
-        return page if _current(page, version) else None
+    version = shop_cache.request_catalogue_version(request)
     page = local_pages.get(key, version)
     if page is None:
         page = cache.get(key)
         if not _current(page, version):
             return None
         local_pages.put(key, page)
-    return page
+    return page if page.stock == stock else None
 
 
-def _current(page: object, version: int) -> bool:
+def _current(page: object, version: str) -> bool:
     return isinstance(page, Page) and page.version == version and page.expires_at > time.time()
+
+
+def product_stock(product_id: object) -> tuple | None:
+    """A product's stock records (its variants' too) as a product page shows them, in one
+    query: the page is good only while these are unchanged. None for no such product."""
+    try:
+        product_id = int(product_id)
+    except (TypeError, ValueError):
+        return None
+    return tuple(
+        StockRecord.objects.filter(Q(product_id=product_id) | Q(product__parent_id=product_id))
+        .order_by("pk")
+        .values_list("pk", "price", "num_in_stock", "num_allocated")
+    )
 
 
 def basket_count(request: HttpRequest) -> int:
@@ -306,7 +329,9 @@ class AnonymousPageCacheMixin:
             return response
 
         key = page_key(request)
-        page = cached_page(request, key)
+        # Read before the page is rendered: a page is never kept with newer stock than it shows.
+        stock = self.page_cache_stock(kwargs)
+        page = cached_page(request, key, stock)
         if page is not None:
             response = HttpResponse(filled(page, request))
             _say(response, "hit")
@@ -319,7 +344,7 @@ class AnonymousPageCacheMixin:
             request.shop_page_holes = None
             _say(response, "bypass (not a page)")
             return response
-        response.add_post_render_callback(self._store_and_fill(request, key, holes))
+        response.add_post_render_callback(self._store_and_fill(request, key, holes, stock))
         _say(response, "miss")
         return response
 
@@ -330,7 +355,14 @@ class AnonymousPageCacheMixin:
             context["csrf_token"] = self.request.shop_page_holes.csrf_token
         return context
 
-    def _store_and_fill(self, request: HttpRequest, key: str, holes: PageHoles) -> Callable:
+    def page_cache_stock(self, kwargs: dict) -> tuple | None:
+        """What of the stock the page shows beyond the catalogue version (a product page:
+        its stock count), read on every view; None for pages that show none."""
+        return None
+
+    def _store_and_fill(
+        self, request: HttpRequest, key: str, holes: PageHoles, stock: tuple | None
+    ) -> Callable:
         def callback(response: HttpResponse) -> None:
             page = make_page(
                 response.content.decode(response.charset),
@@ -338,10 +370,10 @@ class AnonymousPageCacheMixin:
                 shop_cache.request_catalogue_version(request),
                 self.page_cache_current_product_id,
                 holes,
+                stock,
             )
             cache.set(key, page, settings.SHOP_PAGE_CACHE_SECONDS)
-            if shop_cache.versions_watched():  # else every view reads the cache anyway
-                local_pages.put(key, page)
+            local_pages.put(key, page)
             response.content = filled(page, request)
 
         return callback

@@ -28,7 +28,6 @@ from apps.payment.mpesa.services import (
     callback_token_digest,
     payment_types_ensure,
 )
-from apps.shop.cache import bump_catalogue_version
 from apps.shop.demo import product_card_png
 
 logger = logging.getLogger(__name__)
@@ -139,7 +138,6 @@ def generate_products(count: int, progress: Callable[[str], None] = logger.info)
             )
         made += len(created)
         progress(f"products: {made}/{count}")
-    bump_catalogue_version()
     return made
 
 

@@ -26,7 +26,19 @@ from django.db import connections
 
 VERSION_TABLE = "storefront_catalogueversion"
 FUNCTION = "storefront_catalogue_changed"
-BUMP = f"UPDATE {VERSION_TABLE} SET version = version + 1 WHERE id = 1"
+# Advance the version; should its row be gone (a TRUNCATE, a test database flushed), start
+# again from the clock in microseconds, so a version of an earlier life never comes back.
+_START = {
+    "postgresql": "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000)::bigint",
+    "sqlite": "CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER)",
+}
+
+
+def bump_sql(vendor: str) -> str:
+    return (
+        f"INSERT INTO {VERSION_TABLE} (id, version) VALUES (1, {_START[vendor]}) "
+        f"ON CONFLICT (id) DO UPDATE SET version = {VERSION_TABLE}.version + 1"
+    )
 
 #: Every table of these apps (many-to-many tables included) is watched in full.
 WATCHED_APPS = ("catalogue", "offer", "reviews", "flatpages")
@@ -86,7 +98,7 @@ def postgresql_statements(tables: dict[str, list[str]]) -> list[str]:
     statements = [
         f"""CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            {BUMP};
+            {bump_sql("postgresql")};
             RETURN NULL;
         END $$"""
     ]
@@ -114,6 +126,7 @@ def postgresql_statements(tables: dict[str, list[str]]) -> list[str]:
 
 
 def sqlite_statements(tables: dict[str, list[str]]) -> list[str]:
+    bump = bump_sql("sqlite")
     statements = []
     for table, columns in tables.items():
         quiet = QUIET.get(table)
@@ -124,7 +137,7 @@ def sqlite_statements(tables: dict[str, list[str]]) -> list[str]:
                 when = f" WHEN {_changed_condition(columns, quiet, 'IS NOT')}"
             statements += [
                 f"DROP TRIGGER IF EXISTS {name}",
-                f"CREATE TRIGGER {name} AFTER {event} ON {table}{when} BEGIN {BUMP}; END",
+                f"CREATE TRIGGER {name} AFTER {event} ON {table}{when} BEGIN {bump}; END",
             ]
     return statements
 

@@ -35,3 +35,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": str(Path(tempfile.mkdtemp(prefix="oscar-shop-test-db-")) / "test.sqlite3")
     }
+# Every request reads the catalogue version: a test sees its own change on the next view
+# (tests of the staleness bound set their own).
+SHOP_CACHE_STALENESS_SECONDS = 0

@@ -5,9 +5,13 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import connection
 from django.core.management import call_command
 from haystack import connections
 from oscar.core.loading import get_model
+
+from apps.storefront import triggers
+from apps.storefront import version as storefront_version
 
 Category = get_model("catalogue", "Category")
 Partner = get_model("partner", "Partner")
@@ -22,6 +26,25 @@ PIXEL_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201a2b6c1a40000000049454e44ae426082"
 )
+
+
+@pytest.fixture(autouse=True)
+def catalogue_version_read_as_a_web_process_reads_it(settings):
+    """Pages are measured as a web process serves them, reading the catalogue version once
+    per ``SHOP_CACHE_STALENESS_SECONDS`` rather than per request (the test settings' 0). So
+    that each test still sees its own changes at once, any write this test makes lets the
+    next request read the version again (tests/integration/storefront tests the bound)."""
+    settings.SHOP_CACHE_STALENESS_SECONDS = 3600
+    storefront_version.forget()
+    watched = tuple(triggers.watched_tables())
+
+    def forget_on_write(execute, sql, params, many, context):
+        if not sql.lstrip().upper().startswith("SELECT") and any(t in sql for t in watched):
+            storefront_version.forget()
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(forget_on_write):
+        yield
 
 
 class Catalogue:

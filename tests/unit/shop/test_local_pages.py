@@ -7,7 +7,7 @@ from apps.shop.page_cache import CSRF_TOKEN, LocalPages, Page, PageHoles, make_p
 
 
 def page(version: int, kilobytes: int = 1, expires_in: float = 60) -> Page:
-    return Page(version, time.time() + expires_in, (b"x" * 1024 * kilobytes,), (), None)
+    return Page(version, None, time.time() + expires_in, (b"x" * 1024 * kilobytes,), (), None)
 
 
 def test_a_copy_is_served_for_its_own_version_only():
