@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
-from django.db import connection
 from django.core.management import call_command
+from django.db import connection
 from haystack import connections
 from oscar.core.loading import get_model
 
