@@ -23,13 +23,21 @@ from django.test import Client
 from django.utils import timezone
 from oscar.core.loading import get_model
 
+from apps.payment.models import MpesaPaymentAttempt
 from apps.shop.page_cache import STATUS_HEADER
 from apps.storefront import version as storefront_version
+from tests.functional.checkout.conftest import (
+    daraja_simulator,  # noqa: F401  (shared fixture)
+    place_order_and_pay,
+    to_payment_details,
+    wait_for_attempt,
+)
 from tests.helpers import database_url
 
 ConditionalOffer = get_model("offer", "ConditionalOffer")
 Condition = get_model("offer", "Condition")
 Benefit = get_model("offer", "Benefit")
+Order = get_model("order", "Order")
 Product = get_model("catalogue", "Product")
 StockRecord = get_model("partner", "StockRecord")
 
@@ -291,3 +299,20 @@ def assert_only_the_product_page_renders_again(pages, product, available: str) -
             assert available in response.content.decode()
         else:
             assert cache_state(response) == "hit", url
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("daraja_simulator")
+def test_a_guest_checkout_paid_with_m_pesa_keeps_unrelated_cached_pages(django_app, search_index):
+    sufuria, kettle = search_index.sufuria, search_index.kettle
+    pages = ["/", "/catalogue/", sufuria.get_absolute_url(), kettle.get_absolute_url()]
+    cached(*pages)
+
+    payment_page = to_payment_details(django_app, sufuria)
+    waiting = place_order_and_pay(django_app, payment_page)
+    order = Order.objects.get()
+    wait_for_attempt(order.number, MpesaPaymentAttempt.Status.SUCCEEDED)
+    assert waiting.status_code == 302
+
+    assert_only_the_product_page_renders_again(pages, sufuria, "In stock (9 available)")
