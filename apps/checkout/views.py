@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View, generic
 from oscar.apps.checkout import views as oscar_views
+from oscar.apps.checkout.exceptions import FailedPreCondition
 from oscar.apps.payment.exceptions import RedirectRequired, UnableToTakePayment
 from oscar.core.loading import get_model
 
@@ -96,6 +97,7 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
         return self.submit(**submission)
 
     def handle_payment(self, order_number, total, **kwargs):
+        self.check_basket_still_available()
         form = kwargs["mpesa_form"]
         try:
             attempt = services.stk_push_initiate(
@@ -119,6 +121,17 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
             )
         )
         self.add_payment_event(services.EVENT_PROMPT_SENT, attempt.amount, reference=reference)
+
+    def check_basket_still_available(self) -> None:
+        """The basket check once more, right before the prompt: since this request checked
+        the basket, another shopper's order may have taken the last items. Then no prompt
+        is sent and no order placed; the shopper is told which product is gone. Two orders
+        whose prompts are on their way at the same moment can still both pass: stock is
+        allocated when an order is placed, after its prompt was accepted."""
+        try:
+            self.check_basket_is_valid(self.request)
+        except FailedPreCondition as exc:
+            raise UnableToTakePayment(" ".join(str(message) for message in exc.messages)) from exc
 
     def handle_order_placement(self, order_number, *args, **kwargs):
         try:
