@@ -40,6 +40,7 @@ def bump_sql(vendor: str) -> str:
         f"ON CONFLICT (id) DO UPDATE SET version = {VERSION_TABLE}.version + 1"
     )
 
+
 #: Every table of these apps (many-to-many tables included) is watched in full.
 WATCHED_APPS = ("catalogue", "offer", "reviews", "flatpages")
 

@@ -11,10 +11,10 @@ pytestmark = pytest.mark.django_db
     "cookie",
     [
         "[9999999999999999999999]",
-        "[-1, 0, 1.5, true, \"7\", [1], {\"a\": 1}, null]",
+        '[-1, 0, 1.5, true, "7", [1], {"a": 1}, null]',
         json.dumps(list(range(10_000))),
         "not json",
-        "{\"a\": 1}",
+        '{"a": 1}',
     ],
 )
 def test_any_history_cookie_leaves_product_pages_working(client, catalogue, cookie):

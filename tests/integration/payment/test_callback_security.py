@@ -162,4 +162,3 @@ class TestVerifyBeforeFulfil:
         assert pending_order.status == "Pending payment"
         assert attempt.needs_attention
         assert not Transaction.objects.filter(txn_type=Transaction.DEBIT).exists()
-
