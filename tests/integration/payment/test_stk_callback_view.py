@@ -230,6 +230,28 @@ def test_a_callback_with_a_nul_character_is_kept_and_answered_not_500(client, at
     assert attempt.status == MpesaPaymentAttempt.Status.PENDING  # nothing settled from it
 
 
+@pytest.mark.parametrize("forwarded_for", ["unknown", "1.2.3.4, not-an-address", "::ffff:zz"])
+def test_a_callback_whose_address_reads_as_no_address_is_kept_and_applied(
+    client, attempt, pending_order, settings, forwarded_for
+):
+    """Behind a wrong proxy count the caller writes the address read: found by the fuzzer
+    as a 500 on PostgreSQL (an inet column), the body lost."""
+    settings.MPESA_TRUSTED_PROXY_COUNT = 1
+    settings.MPESA_CALLBACK_IP_CHECK = False
+
+    response = client.post(
+        reverse("mpesa-stk-callback", kwargs={"token": attempt.raw_token}),
+        json.dumps(success_body(attempt)),
+        content_type="application/json",
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+    )
+
+    assert response.status_code == 200
+    assert MpesaCallback.objects.get().remote_addr is None
+    pending_order.refresh_from_db()
+    assert pending_order.status == "Paid"
+
+
 def without_item(body: dict, name: str) -> dict:
     callback = body["Body"]["stkCallback"]
     items = callback["CallbackMetadata"]["Item"]

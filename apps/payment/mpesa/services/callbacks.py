@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 
 from django.conf import settings
@@ -46,8 +47,18 @@ def stk_callback_store(*, token: str, body: bytes, remote_addr: str | None) -> M
     return MpesaCallback.objects.create(
         token=callback_token_digest(token),
         body=body.decode("utf-8", errors="replace").replace("\x00", "\\u0000"),
-        remote_addr=remote_addr or None,
+        remote_addr=stored_address(remote_addr),
     )
+
+
+def stored_address(address: str | None) -> str | None:
+    """The caller's address as the log keeps addresses (an IP address), else None. Behind
+    a wrong MPESA_TRUSTED_PROXY_COUNT the address read is what the caller wrote in
+    X-Forwarded-For ("unknown", say), which PostgreSQL refused: a 500, the body lost."""
+    try:
+        return str(ipaddress.ip_address(address or ""))
+    except ValueError:
+        return None
 
 
 def _callback_settle_input(parsed: StkCallback) -> SettleInput:
