@@ -77,3 +77,14 @@ def test_zero_on_the_basket_page_removes_the_line(django_app, catalogue):
     form["form-0-quantity"] = "0"
     form.submit().maybe_follow()
     assert basket_lines(django_app) == {}
+
+
+def test_a_basket_form_without_all_its_management_fields_answers(client, catalogue):
+    """Oscar drops a line form that names no line, and then copied MIN_NUM_FORMS and
+    MAX_NUM_FORMS from the request as found: a form without them answered 500."""
+    client.post(f"/basket/add/{catalogue.kettle.pk}/", {"quantity": "2"})
+
+    response = client.post("/basket/", {"form-TOTAL_FORMS": "1", "form-0-quantity": "1"})
+
+    assert response.status_code in (200, 302)
+    assert basket_lines(client) == {"Electric kettle 1.7 litres": 2}
