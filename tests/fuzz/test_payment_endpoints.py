@@ -1,11 +1,16 @@
 """Property-based fuzzing of the endpoints strangers can reach and the payment forms:
-no input yields a 500, and no input changes a money record."""
+no input yields a 500, and no input changes a money record.
+
+The STK callback and the Paybill validation and confirmation get any body, and any
+method, content type, query string, client address and ``X-Forwarded-For`` header, with
+the source-address check on or off behind zero or one trusted proxy."""
 
 import json
 from decimal import Decimal
 
 import pytest
-from django.test import Client
+from django.conf import settings as django_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,7 +19,9 @@ from oscar.core.loading import get_model
 from apps.payment.forms import MpesaPhoneForm
 from apps.payment.models import MpesaPaymentAttempt
 from apps.payment.mpesa.phone import InvalidPhoneNumber, normalise_phone
-from tests.integration.payment.conftest import initiate
+from tests.fuzz.invariants import money_snapshot
+from tests.fuzz.strategies import latin1, raw_query_strings
+from tests.integration.payment.conftest import c2b_body, initiate
 
 pytestmark = pytest.mark.django_db
 
@@ -89,19 +96,6 @@ url_text = st.text(
 )
 
 
-def money_snapshot():
-    return (
-        list(Order.objects.order_by("pk").values_list("number", "status")),
-        list(Source.objects.order_by("pk").values_list("amount_allocated", "amount_debited")),
-        Transaction.objects.count(),
-        list(
-            MpesaPaymentAttempt.objects.order_by("pk").values_list(
-                "status", "receipt_number", "amount_paid"
-            )
-        ),
-    )
-
-
 @pytest.fixture
 def open_attempt(daraja, pending_order):
     return initiate(pending_order)
@@ -168,3 +162,105 @@ def test_checkout_preview_post_never_500s(phone, action):
     assert response.status_code < 500
     assert MpesaPaymentAttempt.objects.count() == 0
     assert Decimal(0) == sum(Source.objects.values_list("amount_debited", flat=True), Decimal(0))
+
+
+def stk_success(attempt) -> bytes:
+    """The success Daraja sends for ``attempt``, as it sends it."""
+    return json.dumps(
+        {
+            "Body": {
+                "stkCallback": {
+                    "MerchantRequestID": attempt.merchant_request_id,
+                    "CheckoutRequestID": attempt.checkout_request_id,
+                    "ResultCode": 0,
+                    "ResultDesc": "The service request is processed successfully.",
+                    "CallbackMetadata": {
+                        "Item": [
+                            {"Name": "Amount", "Value": int(attempt.amount)},
+                            {"Name": "MpesaReceiptNumber", "Value": "NLJ7RT61SV"},
+                            {"Name": "PhoneNumber", "Value": 254712345678},
+                        ]
+                    },
+                }
+            }
+        }
+    ).encode()
+
+
+addresses = st.one_of(
+    st.ip_addresses().map(str),
+    st.sampled_from(["196.201.214.200", "127.0.0.1", "::1", "10.0.0.1"]),
+)
+forwarded_for = st.one_of(
+    st.none(),
+    st.lists(addresses, min_size=1, max_size=3).map(", ".join),
+    st.text(max_size=60).map(lambda text: latin1(text.encode("utf-8", "surrogatepass"))),
+    st.sampled_from(["unknown", ",,,", "1.2.3.4, garbage", " ", "::ffff:1.2.3.4"]),
+)
+content_types = st.one_of(
+    st.sampled_from(
+        [
+            "application/json",
+            "application/json; charset=utf-8",
+            "application/json; charset=no-such-charset",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=xyz",
+            "multipart/form-data",
+            "",
+        ]
+    ),
+    st.text(max_size=40).map(lambda text: latin1(text.encode("utf-8", "surrogatepass"))),
+)
+
+
+@FUZZ
+@given(
+    endpoint=st.sampled_from(["stk", "validation", "confirmation"]),
+    body=st.one_of(stk_bodies, c2b_bodies, st.just("VALID")),
+    method=st.sampled_from(["post", "post", "post", "get", "put", "patch", "delete", "head"]),
+    content_type=content_types,
+    remote_addr=addresses,
+    forwarded=forwarded_for,
+    query=st.one_of(st.none(), raw_query_strings),
+    ip_check=st.booleans(),
+    proxies=st.sampled_from([0, 1]),
+)
+def test_callback_and_paybill_with_any_headers(
+    open_attempt,
+    endpoint,
+    body,
+    method,
+    content_type,
+    remote_addr,
+    forwarded,
+    query,
+    ip_check,
+    proxies,
+):
+    valid = body == "VALID"
+    if endpoint == "stk":
+        url = reverse("mpesa-stk-callback", kwargs={"token": open_attempt.raw_token})
+        body = stk_success(open_attempt) if valid else body
+    else:
+        secret = django_settings.MPESA_C2B_PATH_SECRET
+        url = reverse(f"mpesa-c2b-{endpoint}", kwargs={"secret": secret})
+        body = json.dumps(c2b_body(open_attempt.order_number)).encode() if valid else body
+    extra = {"REMOTE_ADDR": remote_addr}
+    if forwarded is not None:
+        extra["HTTP_X_FORWARDED_FOR"] = forwarded
+    if query is not None:
+        extra["QUERY_STRING"] = query
+    before = money_snapshot()
+
+    if isinstance(body, str):
+        body = body.encode()
+    # override_settings, not the settings fixture: its overrides pile up over the examples.
+    with override_settings(MPESA_CALLBACK_IP_CHECK=ip_check, MPESA_TRUSTED_PROXY_COUNT=proxies):
+        # generic() sends the bytes as they are, whatever charset the content type names.
+        response = Client().generic(method.upper(), url, body, content_type, **extra)
+
+    assert response.status_code < 500
+    if money_snapshot() != before:
+        # Only the payment itself, posted to the STK callback or the confirmation, may pay.
+        assert valid and method == "post" and endpoint != "validation"
