@@ -29,8 +29,8 @@ from oscar.core.loading import get_model  # noqa: E402
 from apps.payment.models import MpesaPaymentAttempt, OrderEmail  # noqa: E402
 from apps.payment.mpesa.day_totals import day_totals_fold  # noqa: E402
 from apps.payment.mpesa.waiting import order_access_hash  # noqa: E402
-from apps.shop.order_counts import order_counts_fold  # noqa: E402
-from apps.shop.scale_data import DEPARTMENTS, generate_orders  # noqa: E402
+from apps.reporting.order_counts import order_counts_fold  # noqa: E402
+from bench.scale_data import DEPARTMENTS, generate_orders  # noqa: E402
 
 Category = get_model("catalogue", "Category")
 Order = get_model("order", "Order")

@@ -4,8 +4,8 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
-from apps.shop.basket_views import basket_status
-from apps.shop.views import HomeView
+from apps.basket.status import basket_status
+from apps.storefront.views import HomeView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -31,7 +31,7 @@ if apps.is_installed("apps.daraja_simulator"):
     urlpatterns = [path("", include("apps.daraja_simulator.urls"))] + urlpatterns
 
 if settings.SHOP_BENCH_CEILING:
-    from apps.shop.bench_views import catalogue_html_from_memory
+    from bench.views import catalogue_html_from_memory
 
     urlpatterns = [path("bench/ceiling/", catalogue_html_from_memory)] + urlpatterns
 

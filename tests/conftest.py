@@ -6,7 +6,7 @@ def _clear_cache():
     """Each test starts with an empty cache (thumbnails, tokens, throttles, pages)."""
     from django.core.cache import cache
 
-    from apps.shop.page_cache import local_pages
+    from apps.storefront.page_cache import local_pages
 
     cache.clear()
     local_pages.clear()

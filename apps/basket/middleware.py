@@ -4,7 +4,7 @@ from django.core.signing import BadSignature, Signer
 from django.http import HttpRequest
 from oscar.apps.basket import middleware as oscar_middleware
 
-from apps.shop.row_ids import row_id_from_text
+from apps.common.row_ids import row_id_from_text
 
 
 class BasketMiddleware(oscar_middleware.BasketMiddleware):

@@ -23,8 +23,8 @@ from django.db.models import (
 from django.http import HttpRequest
 from oscar.core.loading import get_model
 
-from apps.shop import cache as shop_cache
-from apps.shop.queries import total_per_row
+from apps.common.queries import total_per_row
+from apps.storefront import cache as shop_cache
 
 Option = get_model("catalogue", "Option")
 Product = get_model("catalogue", "Product")
@@ -69,7 +69,7 @@ def browsable_products_in_order(product_ids: Iterable, *, limit: int) -> list:
 def ready_as_cards(products: list, *, request: HttpRequest) -> list:
     """``products`` ready to render as product cards, their cached HTML read in one call.
 
-    A product whose card is in the cache (``apps.shop.cache``) is kept as it is: its card
+    A product whose card is in the cache (``apps.storefront.cache``) is kept as it is: its card
     reads nothing more. The others are read again with the relations a card reads, in
     four queries, only when some card has to be rendered.
     """

@@ -1,5 +1,5 @@
 """The storefront's catalogue pages: served whole from the cache to anonymous shoppers
-(``apps.shop.page_cache``), and the product page reading its relations prefetched and a
+(``apps.storefront.page_cache``), and the product page reading its relations prefetched and a
 signed-in shopper's stock alert with the product."""
 
 from types import SimpleNamespace
@@ -12,7 +12,7 @@ from oscar.core.loading import get_class, get_model
 from apps.catalogue import view_counts
 from apps.catalogue.mixins import CardPrefetchMixin
 from apps.catalogue.selectors import product_detail_queryset, with_variants
-from apps.shop.page_cache import LISTING_PARAMETERS, AnonymousPageCacheMixin, product_stock
+from apps.storefront.page_cache import LISTING_PARAMETERS, AnonymousPageCacheMixin, product_stock
 
 CustomerHistoryManager = get_class("customer.history", "CustomerHistoryManager")
 ProductAlert = get_model("customer", "ProductAlert")

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from oscar.apps.checkout.forms import ShippingAddressForm as CoreShippingAddressForm
 from phonenumber_field.phonenumber import PhoneNumber
 
-from apps.shop.kenya import COUNTY_CHOICES
+from apps.common.kenya import COUNTY_CHOICES
 
 KENYA_COUNTRY_CALLING_CODE = 254
 

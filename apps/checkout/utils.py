@@ -13,7 +13,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from oscar.apps.checkout import utils as oscar_utils
 from oscar.core.loading import get_model
 
-from apps.shop.row_ids import is_row_id
+from apps.common.row_ids import is_row_id
 
 ShippingAddress = get_model("order", "ShippingAddress")
 BillingAddress = get_model("order", "BillingAddress")

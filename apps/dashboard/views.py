@@ -1,5 +1,5 @@
 """The dashboard's overview, with the shop's totals taken from the counts the database
-keeps and its revenue counting money received only (``apps.shop.revenue``); the other
+keeps and its revenue counting money received only (``apps.reporting.revenue``); the other
 dashboard views are Oscar's."""
 
 from datetime import timedelta
@@ -10,9 +10,9 @@ from oscar.apps.dashboard.views import IndexView as OscarIndexView
 from oscar.core.compat import get_user_model
 from oscar.core.loading import get_class, get_model
 
-from apps.shop.order_counts import order_counts_kept, order_line_count, order_totals_by_status
-from apps.shop.queries import total_per_row
-from apps.shop.revenue import (
+from apps.common.queries import total_per_row
+from apps.reporting.order_counts import order_counts_kept, order_line_count, order_totals_by_status
+from apps.reporting.revenue import (
     PAID_STATUSES,
     Revenue,
     orders_revenue,
@@ -43,7 +43,7 @@ class IndexView(OscarIndexView):
     counts, is Oscar's but for its revenue.
 
     Revenue, unlike Oscar's, is money received: paid orders only, with the orders awaiting
-    payment shown apart and cancelled ones in neither (``apps.shop.revenue`` says why by
+    payment shown apart and cancelled ones in neither (``apps.reporting.revenue`` says why by
     status). The figures' names are Oscar's, so its template and any other reader keep
     working; ``revenue`` and ``revenue_last_day`` carry the rest.
     """

@@ -9,7 +9,7 @@ from oscar.apps.order.admin import LineInline as CoreLineInline
 from oscar.apps.order.admin import OrderAdmin as CoreOrderAdmin
 from oscar.core.loading import get_class, get_model
 
-from apps.shop import order_statuses
+from apps.order import statuses as order_statuses
 
 Order = get_model("order", "Order")
 Line = get_model("order", "Line")

@@ -15,8 +15,8 @@ from decimal import Decimal
 from django.db.models import F, Sum
 from oscar.apps.order.abstract_models import AbstractLine, AbstractOrder
 
-from apps.shop import order_statuses
-from apps.shop.money import ksh
+from apps.common.money import ksh
+from apps.order import statuses as order_statuses
 
 from .exceptions import LineStatusRefused, OrderStatusRefused
 

@@ -4,8 +4,8 @@ order page and the order list) come here."""
 from django.db import transaction
 from oscar.apps.order.processing import EventHandler as CoreEventHandler
 
-from apps.shop import order_statuses
-from apps.shop.money import ksh
+from apps.common.money import ksh
+from apps.order import statuses as order_statuses
 
 
 class EventHandler(CoreEventHandler):

@@ -3,7 +3,7 @@ with the shop's one tax policy, the one its shipping charges follow too.
 
 Kenyan prices are quoted with VAT in: a stock record's price is what the shopper pays
 (``incl_tax``); the part before VAT is worked out from it to the cent
-(``apps.shop.kenya.excluding_vat``, at ``SHOP_VAT_RATE``) and the VAT is the rest, so
+(``apps.common.kenya.excluding_vat``, at ``SHOP_VAT_RATE``) and the VAT is the rest, so
 basket, order, M-Pesa prompt and emails all carry the same whole-shilling total, with its
 VAT part known. At a rate of 0 (a shop not registered for VAT) the tax is 0.
 """
@@ -14,7 +14,7 @@ from oscar.apps.partner import prices
 from oscar.apps.partner.strategy import Selector as CoreSelector
 from oscar.apps.partner.strategy import StockRequired, Structured, UseFirstStockRecord
 
-from apps.shop.kenya import excluding_vat
+from apps.common.kenya import excluding_vat
 
 
 def vat_inclusive_price(price_incl_vat: Decimal, currency: str) -> prices.TaxInclusiveFixedPrice:

@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from oscar.apps.payment.admin import *  # noqa: F401  (keep Oscar's registrations)
 
+from apps.common.money import ksh
 from apps.payment.models import (
     MpesaAttemptEvent,
     MpesaCallback,
@@ -26,7 +27,6 @@ from apps.payment.mpesa.display import (
     phone_shown,
 )
 from apps.payment.mpesa.selectors import describe_customer, mask_token, pretty_json
-from apps.shop.money import ksh
 
 
 def _pre(text: str):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from oscar.apps.shipping.methods import FixedPrice as CoreFixedPrice
 from oscar.apps.shipping.methods import Free, NoShippingRequired
 
-from apps.shop.kenya import excluding_vat
+from apps.common.kenya import excluding_vat
 
 __all__ = [
     "CollectInStore",

@@ -7,8 +7,8 @@ from django.conf import settings
 from oscar.apps.shipping import repository
 from oscar.apps.shipping.methods import Base
 
+from apps.common.kenya import NAIROBI
 from apps.shipping.methods import CollectInStore, CountrywideCourier, FreeDelivery, NairobiDelivery
-from apps.shop.kenya import NAIROBI
 
 
 def free_delivery_threshold() -> Decimal:

@@ -11,7 +11,7 @@ stock records' ``num_allocated``/``num_in_stock`` (and an offer's usage counts),
 alone advance nothing unless a product's availability flips between "In stock" and
 "Unavailable", the one thing a product card shows of its stock. The product page's own
 "N available" is checked by the page cache against the stock records themselves
-(``apps.shop.page_cache``).
+(``apps.storefront.page_cache``).
 
 All of it is declared here, for PostgreSQL and SQLite alike, and installed after every
 ``migrate`` (``StorefrontConfig.ready``), so new tables and columns are covered.

@@ -60,7 +60,8 @@ OSCAR_FORKED_APPS = {
 
 INSTALLED_APPS = [OSCAR_FORKED_APPS.get(app, app) for app in oscar.INSTALLED_APPS] + [
     "sorl.thumbnail",
-    "apps.shop.apps.ShopConfig",
+    "apps.reporting.apps.ReportingConfig",
+    "apps.demo.apps.DemoConfig",
     "apps.storefront.apps.StorefrontConfig",
     "apps.payment.dashboard.apps.MpesaDashboardConfig",
     "axes",
@@ -96,8 +97,8 @@ TEMPLATES = [
                 "oscar.apps.search.context_processors.search_form",
                 "oscar.apps.checkout.context_processors.checkout",
                 # Oscar's notifications count, with the navigation bar's other facts, in
-                # one query (apps/shop/navigation.py).
-                "apps.shop.context_processors.navigation",
+                # one query (apps/storefront/navigation.py).
+                "apps.storefront.context_processors.navigation",
                 "oscar.core.context_processors.metadata",
             ],
         },
@@ -106,14 +107,14 @@ TEMPLATES = [
 
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out client before any password is checked (django-axes).
-    "apps.shop.login_attempts.SignInLockoutBackend",
+    "apps.customer.login_attempts.SignInLockoutBackend",
     "oscar.apps.customer.auth_backends.EmailBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_REDIRECT_URL = "/"
 # Not a rule on passwords: Django tells validators of every new password, and a new
-# password ends the account's sign-in lockout (apps/shop/login_attempts.py).
-AUTH_PASSWORD_VALIDATORS = [{"NAME": "apps.shop.login_attempts.PasswordChangeUnlocks"}]
+# password ends the account's sign-in lockout (apps/customer/login_attempts.py).
+AUTH_PASSWORD_VALIDATORS = [{"NAME": "apps.customer.login_attempts.PasswordChangeUnlocks"}]
 
 # --- Sign-in lockout (django-axes) ----------------------------------------------------
 # Failed sign-ins on every login (customer, checkout, dashboard, Django admin) are kept in
@@ -121,8 +122,8 @@ AUTH_PASSWORD_VALIDATORS = [{"NAME": "apps.shop.login_attempts.PasswordChangeUnl
 # name typed and client address, the address read behind MPESA_TRUSTED_PROXY_COUNT
 # proxies. Too many, and that client's sign-ins are refused, even with the right password,
 # until nothing has failed for the cool-off; a successful sign-in before the limit, or a
-# new password, clears the account's count. apps/shop/login_attempts.py has the pieces.
-AXES_HANDLER = "apps.shop.login_attempts.LoginAttemptHandler"
+# new password, clears the account's count. apps/customer/login_attempts.py has the pieces.
+AXES_HANDLER = "apps.customer.login_attempts.LoginAttemptHandler"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # Failures for one account (name) from one address before it is locked from there.
 AXES_FAILURE_LIMIT = env.int("SHOP_LOGIN_FAILURES_PER_ACCOUNT", default=5)
@@ -137,9 +138,9 @@ if min(AXES_FAILURE_LIMIT, SHOP_LOGIN_FAILURES_PER_ADDRESS, SHOP_LOGIN_LOCKOUT_M
     )
 AXES_COOLOFF_TIME = timedelta(minutes=SHOP_LOGIN_LOCKOUT_MINUTES)
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "apps.shop.login_attempts.login_client_address"
-AXES_USERNAME_CALLABLE = "apps.shop.login_attempts.login_name"
-AXES_LOCKOUT_CALLABLE = "apps.shop.login_attempts.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "apps.customer.login_attempts.login_client_address"
+AXES_USERNAME_CALLABLE = "apps.customer.login_attempts.login_name"
+AXES_LOCKOUT_CALLABLE = "apps.customer.login_attempts.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 # Failures are what locks; a row for every successful sign-in is not kept.
 AXES_DISABLE_ACCESS_LOG = True
@@ -214,11 +215,11 @@ else:
         }
     }
 # Product cards, the category menu and the featured range are cached this long at most;
-# any catalogue change makes them stale at once (apps/shop/cache.py).
+# any catalogue change makes them stale at once (apps/storefront/cache.py).
 SHOP_FRAGMENT_CACHE_SECONDS = env.int("SHOP_FRAGMENT_CACHE_SECONDS", default=60 * 60 * 24)
 # Whole storefront pages (home, catalogue, category, product) for shoppers who are not
 # signed in are cached this long at most, stale at once on any catalogue change
-# (apps/shop/page_cache.py). 0 turns the page cache off.
+# (apps/storefront/page_cache.py). 0 turns the page cache off.
 SHOP_PAGE_CACHE_SECONDS = env.int("SHOP_PAGE_CACHE_SECONDS", default=60 * 60)
 # Each worker also keeps the cached pages it served lately, up to this many megabytes, so
 # a page served again costs no trip to Redis (checked against the catalogue version).
@@ -230,13 +231,13 @@ SHOP_CACHE_STALENESS_SECONDS = env.float("SHOP_CACHE_STALENESS_SECONDS", default
 # process, instead of a database write on every product page view.
 SHOP_VIEW_COUNT_FLUSH_SECONDS = env.int("SHOP_VIEW_COUNT_FLUSH_SECONDS", default=30)
 # `make bench` only: serve the catalogue page's HTML from memory at /bench/ceiling/, the
-# most requests per second this stack can reach (apps/shop/bench_views.py). The production
+# most requests per second this stack can reach (bench/views.py). The production
 # settings refuse it; the bench runs oscar_shop.settings.bench.
 SHOP_BENCH_CEILING = env.bool("SHOP_BENCH_CEILING", default=False)
 # The X-Shop-Page-Cache diagnostic header (hit, miss, bypass) is sent with DEBUG, or when
 # this is on: the test and bench settings only.
 SHOP_PAGE_CACHE_HEADER = False
-# Search answers (apps/shop/search_cache.py) are kept in this many cache slots at most,
+# Search answers (apps/storefront/search_cache.py) are kept in this many cache slots at most,
 # whatever the number of different searches: a search takes one of the two slots its words
 # hash to, replacing the answer there. A search (its words and filters) longer than this
 # many characters is answered without the cache.
@@ -279,7 +280,7 @@ ORDER_EMAIL_RETRY_SECONDS = env.int("ORDER_EMAIL_RETRY_SECONDS", default=60)
 
 HAYSTACK_CONNECTIONS = {
     "default": {
-        "ENGINE": "apps.shop.search_cache.CachedWhooshEngine",  # Whoosh, answers cached
+        "ENGINE": "apps.storefront.search_cache.CachedWhooshEngine",  # Whoosh, answers cached
         "PATH": env("WHOOSH_INDEX_PATH", default=str(BASE_DIR / "var" / "whoosh_index")),
         # The spelling suggester costs most of the search time; shoppers get none of it.
         "INCLUDE_SPELLING": False,

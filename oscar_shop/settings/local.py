@@ -9,3 +9,5 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 MPESA_CONSUMER_KEY = MPESA_CONSUMER_KEY or "simulator-consumer-key"  # noqa: F405
 MPESA_CONSUMER_SECRET = MPESA_CONSUMER_SECRET or "simulator-consumer-secret"  # noqa: F405
 SHOP_DEMO_ALLOWED = True
+# The measuring tools (generate_scale_data, page_weight); production does not install them.
+INSTALLED_APPS += ["bench.apps.BenchConfig"]  # noqa: F405

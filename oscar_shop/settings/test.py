@@ -14,7 +14,7 @@ ORDER_EMAILS_SENT_BY = "inline"
 MEDIA_ROOT = tempfile.mkdtemp(prefix="oscar-shop-test-media-")
 HAYSTACK_CONNECTIONS = {
     "default": {
-        "ENGINE": "apps.shop.search_cache.CachedWhooshEngine",  # Whoosh, answers cached
+        "ENGINE": "apps.storefront.search_cache.CachedWhooshEngine",  # Whoosh, answers cached
         "PATH": tempfile.mkdtemp(prefix="oscar-shop-test-whoosh-"),
         "INCLUDE_SPELLING": False,
     },

@@ -22,7 +22,7 @@ from oscar.core.loading import get_model
 from oscar.test import factories
 from playwright.sync_api import Page, expect, sync_playwright
 
-from apps.shop.demo import LoadReport, ensure_kenya, product_card_png
+from apps.demo.loader import LoadReport, ensure_kenya, product_card_png
 
 Category = get_model("catalogue", "Category")
 Product = get_model("catalogue", "Product")

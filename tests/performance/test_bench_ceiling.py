@@ -4,7 +4,7 @@ from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
-from apps.shop import bench_views
+from bench import views as bench_views
 
 
 def test_the_ceiling_is_not_mounted_unless_the_benchmark_asks_for_it(client, db):

@@ -19,7 +19,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from oscar.core.loading import get_model
 
-from apps.shop import cache as shop_cache
+from apps.storefront import cache as shop_cache
 from tests.performance.conftest import PIXEL_PNG, Catalogue
 
 # The fragments inside a page, rendered on every request (the page cache, off here, is

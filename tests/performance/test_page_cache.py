@@ -1,6 +1,6 @@
 """Whole storefront pages are served from the cache to shoppers who are not signed in,
 each with their own CSRF token, basket count and viewing history, and a catalogue change
-shows on the very next view (apps/shop/page_cache.py)."""
+shows on the very next view (apps/storefront/page_cache.py)."""
 
 import json
 import os
@@ -18,8 +18,8 @@ from django.test.utils import CaptureQueriesContext
 from django_redis import get_redis_connection
 from oscar.core.loading import get_model
 
-from apps.shop import cache as shop_cache
-from apps.shop import page_cache
+from apps.storefront import cache as shop_cache
+from apps.storefront import page_cache
 from tests.helpers import redis_cache_setting
 from tests.performance.conftest import Catalogue
 

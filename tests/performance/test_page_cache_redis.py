@@ -1,6 +1,6 @@
 """With Redis, as in production: a worker serves a page again from its own copy without a
 single trip to Redis, and a catalogue change made by any other program shows on the next
-view once the version is read again (apps/shop/page_cache.py, apps/storefront/)."""
+view once the version is read again (apps/storefront/page_cache.py, apps/storefront/)."""
 
 import re
 
@@ -10,8 +10,8 @@ from django.db import connection
 from django.test import Client
 from oscar.core.loading import get_model
 
-from apps.shop import cache as shop_cache
-from apps.shop import page_cache
+from apps.storefront import cache as shop_cache
+from apps.storefront import page_cache
 from tests.performance.conftest import Catalogue
 from tests.performance.test_page_cache import use_redis_cache
 

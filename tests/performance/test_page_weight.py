@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import call_command
 
-from apps.shop.page_weight import measure
+from bench.page_weight import measure
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from oscar.core.loading import get_model
 
-from apps.shop import cache as shop_cache
+from apps.storefront import cache as shop_cache
 from tests.performance.conftest import Catalogue
 
 # Measured with the page cache off: the rendering that signed-in shoppers get on every

@@ -16,7 +16,7 @@ from oscar.core.loading import get_model
 
 from apps.payment.models import MpesaPaymentAttempt
 from apps.payment.mpesa.audit import books_audit
-from apps.shop.scale_data import DEPARTMENTS, generate_orders, generate_products
+from bench.scale_data import DEPARTMENTS, generate_orders, generate_products
 
 Category = get_model("catalogue", "Category")
 Order = get_model("order", "Order")

@@ -1,12 +1,12 @@
 """``{% catalogue_cache "name" var ... %}…{% endcatalogue_cache %}``: a fragment cached until
-the catalogue changes (see ``apps.shop.cache``), safe to share between shoppers."""
+the catalogue changes (see ``apps.storefront.cache``), safe to share between shoppers."""
 
 from django import template
 from django.core.cache import cache
 from django.utils.safestring import mark_safe
 
 from apps.catalogue.selectors import ready_as_cards
-from apps.shop import cache as shop_cache
+from apps.storefront import cache as shop_cache
 
 register = template.Library()
 

@@ -15,8 +15,8 @@ from oscar.apps.dashboard.orders.views import OrderDetailView as OscarOrderDetai
 from oscar.apps.dashboard.orders.views import OrderListView as OscarOrderListView
 from oscar.core.loading import get_class
 
-from apps.shop.order_counts import order_count
-from apps.shop.row_ids import row_id_from_text
+from apps.common.row_ids import row_id_from_text
+from apps.reporting.order_counts import order_count
 
 from .forms import OrderSearchForm
 

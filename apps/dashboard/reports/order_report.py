@@ -8,8 +8,8 @@ from oscar.apps.order.reports import OrderReportCSVFormatter as CoreOrderReportC
 from oscar.apps.order.reports import OrderReportGenerator as CoreOrderReportGenerator
 from oscar.apps.order.reports import OrderReportHTMLFormatter
 
-from apps.shop.money import ksh
-from apps.shop.revenue import Revenue, orders_revenue
+from apps.common.money import ksh
+from apps.reporting.revenue import Revenue, orders_revenue
 
 
 class OrderReportCSVFormatter(CoreOrderReportCSVFormatter):

@@ -34,6 +34,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.generic import ListView, TemplateView
 from oscar.core.loading import get_model
 
+from apps.common.money import ksh
 from apps.payment.models import MpesaPaymentAttempt, MpesaRefund
 from apps.payment.mpesa import selectors, services
 from apps.payment.mpesa.display import (
@@ -42,7 +43,6 @@ from apps.payment.mpesa.display import (
     event_label,
     phone_shown,
 )
-from apps.shop.money import ksh
 
 from .access import mpesa_access
 from .forms import (

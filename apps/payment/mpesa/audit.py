@@ -54,9 +54,9 @@ from django.db.models import (
 from django.db.models.functions import Ceil, Coalesce
 from oscar.core.loading import get_model
 
+from apps.common.money import ksh
+from apps.order.statuses import PAID_STATUSES
 from apps.payment.models import MpesaAttemptStatus, MpesaPaymentAttempt, MpesaRefund
-from apps.shop.money import ksh
-from apps.shop.order_statuses import PAID_STATUSES
 
 from .services.common import SOURCE_TYPE_CODE
 

@@ -10,7 +10,7 @@ transactions; ``mpesa_reconcile`` does it every minute.
 from __future__ import annotations
 
 from apps.payment.models import MpesaDayTotal
-from apps.shop.kept_totals import FoldReport, fold, totals_kept
+from apps.reporting.kept_totals import FoldReport, fold, totals_kept
 
 KEY = ("day", "status", "channel", "is_test", "needs_attention")
 SUMS = ("count", "amount", "amount_paid")

@@ -12,8 +12,8 @@ import re
 
 from django.utils.translation import gettext_lazy as _
 
+from apps.common.money import ksh
 from apps.payment.models import MpesaAttemptStatus, MpesaPaymentAttempt
-from apps.shop.money import ksh
 
 from .phone import InvalidPhoneNumber, mask_phone, normalise_phone
 

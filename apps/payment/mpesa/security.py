@@ -10,7 +10,7 @@ import logging
 
 from django.conf import settings
 
-from apps.shop.client_address import client_address
+from apps.common.client_address import client_address
 
 logger = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
 
+from apps.common.money import ksh
+from apps.order.statuses import CANCELLED, PAID_STATUSES, PENDING_PAYMENT
 from apps.payment.models import MpesaPaymentAttempt
-from apps.shop.money import ksh
-from apps.shop.order_statuses import CANCELLED, PAID_STATUSES, PENDING_PAYMENT
 
 from . import services
 from .messages import customer_message_for_result

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from apps.payment.models import MpesaPaymentAttempt
-from apps.shop import page_cache
+from apps.storefront import page_cache
 from oscar_shop import redis_cache
 from tests.helpers import RedisServer, redis_cache_setting
 

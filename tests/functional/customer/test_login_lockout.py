@@ -1,6 +1,7 @@
-"""The customer login (/accounts/login/) resists password guessing (apps/shop/login_attempts.py):
-a name is locked from an address after SHOP_LOGIN_FAILURES_PER_ACCOUNT failures, an address
-trying many names after SHOP_LOGIN_FAILURES_PER_ADDRESS, for SHOP_LOGIN_LOCKOUT_MINUTES."""
+"""The customer login (/accounts/login/) resists password guessing
+(apps/customer/login_attempts.py): a name is locked from an address after
+SHOP_LOGIN_FAILURES_PER_ACCOUNT failures, an address trying many names after
+SHOP_LOGIN_FAILURES_PER_ADDRESS, for SHOP_LOGIN_LOCKOUT_MINUTES."""
 
 import re
 

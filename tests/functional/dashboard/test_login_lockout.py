@@ -1,4 +1,4 @@
-"""Staff logins resist password guessing as the customer's does (apps/shop/login_attempts.py):
+"""Staff logins resist password guessing as the customer's does (apps/customer/login_attempts.py):
 Oscar's dashboard login and Django admin's lock a name from an address after
 SHOP_LOGIN_FAILURES_PER_ACCOUNT failures; staff unlock in the admin or with axes_reset_*."""
 

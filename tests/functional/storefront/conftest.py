@@ -6,7 +6,7 @@ from django.core.management import call_command
 from oscar.core.loading import get_model
 from oscar.test import factories
 
-from apps.shop.demo import LoadReport, ensure_kenya
+from apps.demo.loader import LoadReport, ensure_kenya
 
 Category = get_model("catalogue", "Category")
 Product = get_model("catalogue", "Product")

@@ -24,8 +24,8 @@ from django.utils import timezone
 from oscar.core.loading import get_model
 
 from apps.payment.models import MpesaPaymentAttempt
-from apps.shop.page_cache import STATUS_HEADER
 from apps.storefront import version as storefront_version
+from apps.storefront.page_cache import STATUS_HEADER
 from tests.functional.checkout.conftest import (
     daraja_simulator,  # noqa: F401  (shared fixture)
     place_order_and_pay,

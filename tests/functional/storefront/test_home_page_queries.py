@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from oscar.core.loading import get_model
 
-from apps.shop.demo import product_card_png
+from apps.demo.loader import product_card_png
 from tests.functional.storefront.conftest import add_product
 
 ProductImage = get_model("catalogue", "ProductImage")

@@ -80,7 +80,7 @@ def test_the_status_escapes_messages_oscar_did_not_mark_safe(rf, db):
     from oscar.apps.partner.strategy import Default
     from oscar.core.loading import get_model
 
-    from apps.shop.basket_views import basket_status
+    from apps.basket.status import basket_status
 
     request = rf.get(STATUS_URL)
     request.session = SessionStore()

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from oscar.core.loading import get_model
 
-from apps.shop.demo import product_card_png
+from apps.demo.loader import product_card_png
 
 ProductImage = get_model("catalogue", "ProductImage")
 

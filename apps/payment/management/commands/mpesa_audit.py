@@ -8,8 +8,8 @@ from cron or after a hand edit of the database). Reads only.
 
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.common.money import ksh
 from apps.payment.mpesa.audit import Breach, books_audit
-from apps.shop.money import ksh
 
 
 class Command(BaseCommand):

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 from apps.payment.mpesa import services
 from apps.payment.mpesa.day_totals import day_totals_fold
 from apps.payment.mpesa.services import limits
-from apps.shop.order_counts import order_counts_fold
+from apps.reporting.order_counts import order_counts_fold
 
 
 class Command(BaseCommand):

@@ -13,11 +13,11 @@ from django.db.models import Subquery
 from django.urls import reverse
 from oscar.core.loading import get_model
 
+from apps.order import statuses as order_statuses
 from apps.payment.models import (
     MpesaAttemptEvent,
     MpesaPaymentAttempt,
 )
-from apps.shop import order_statuses
 
 from .. import gateway
 from ..phone import mask_phone

@@ -11,11 +11,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from oscar.core.loading import get_model
 
+from apps.common.money import ksh
 from apps.payment.models import (
     MpesaAttemptStatus,
     MpesaPaymentAttempt,
 )
-from apps.shop.money import ksh
 
 from ..c2b import C2BPayment
 from ..rules import MIN_AMOUNT, amount_problem

@@ -14,12 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
 
+from apps.common.money import ksh
 from apps.payment.models import (
     OPEN_ATTEMPT_STATUSES,
     MpesaAttemptStatus,
     MpesaPaymentAttempt,
 )
-from apps.shop.money import ksh
 
 from .. import gateway
 from ..phone import mask_phone

@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from oscar.core.loading import get_class, get_model
 
+from apps.common.money import ksh
 from apps.payment.models import (
     OPEN_ATTEMPT_STATUSES,
     MpesaAttemptStatus,
@@ -19,7 +20,6 @@ from apps.payment.models import (
     MpesaPaymentAttempt,
     OrderEmail,
 )
-from apps.shop.money import ksh
 
 from .. import emails, gateway
 from . import common

@@ -52,6 +52,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
 
+from apps.common.money import ksh
 from apps.payment.models import (
     OPEN_REFUND_STATUSES,
     MpesaAttemptStatus,
@@ -60,7 +61,6 @@ from apps.payment.models import (
     MpesaRefund,
     OrderEmail,
 )
-from apps.shop.money import ksh
 
 from .. import emails, gateway
 from ..credential import CredentialError

@@ -13,13 +13,13 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from oscar.core.loading import get_class, get_model
 
+from apps.common.money import ksh
 from apps.payment.models import (
     MpesaAttemptEvent,
     MpesaAttemptStatus,
     MpesaPaymentAttempt,
     OrderEmail,
 )
-from apps.shop.money import ksh
 
 from .. import emails
 from ..rules import amount_problem
