@@ -1,16 +1,35 @@
 """Oscar's checkout session mixin, deciding whether the basket may be bought on the stock as
-it is now.
+it is now, and sending a shopper whose basket became an unpaid order back to that order.
 
 The basket's lines are loaded once per request with their stock records (for the prices,
 in a fixed number of queries: apps/basket/models.py); Oscar's check then read the stock
 as it was when the lines were loaded, so an allocation made since (another shopper's
 order taking the last items) went unseen.
+
+Placing an order empties the basket: Back, a refresh, a second tab or ``/checkout/``
+afterwards met Oscar's "You need to add some items" and lost the order
+(``apps.checkout.unpaid``).
 """
 
+from django.utils.translation import gettext as _
 from oscar.apps.checkout import session
+from oscar.apps.checkout.exceptions import FailedPreCondition
+
+from .unpaid import checkout_unpaid_order
 
 
 class CheckoutSessionMixin(session.CheckoutSessionMixin):
+    def check_basket_is_not_empty(self, request):
+        """Oscar's, except that an empty basket whose shopper has an unpaid order goes to
+        that order's payment page."""
+        if request.basket.is_empty and (order := checkout_unpaid_order(request)):
+            raise FailedPreCondition(
+                url=order.pay_url,
+                message=_("Order %(number)s is waiting for payment. Pay for it here.")
+                % {"number": order.number},
+            )
+        super().check_basket_is_not_empty(request)
+
     def check_basket_is_valid(self, request):
         """Oscar's check, on the lines' stock levels read again (one query)."""
         request.basket.reload_stock()

@@ -19,7 +19,9 @@ from oscar.apps.checkout.exceptions import FailedPreCondition
 from oscar.apps.payment.exceptions import RedirectRequired, UnableToTakePayment
 from oscar.core.loading import get_model
 
+from apps.checkout import unpaid
 from apps.checkout.utils import CHECKOUT_ORDER_ID, checkout_order_id
+from apps.order.statuses import PENDING_PAYMENT
 from apps.payment.forms import MpesaPhoneForm
 from apps.payment.models import MpesaPaymentAttempt
 from apps.payment.mpesa import services
@@ -150,6 +152,7 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
         self.checkout_session.flush()
         self.request.session["checkout_order_id"] = order.id
         response = redirect(waiting_page_url(order.number))
+        unpaid.remember(response, order)
         self.send_signal(self.request, response, order)
         return response
 
@@ -160,6 +163,13 @@ class ThankYouView(oscar_views.ThankYouView):
         if checkout_order_id(self.request.session) is None:
             self.request.session.pop(CHECKOUT_ORDER_ID, None)
         return super().get_object(queryset)
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        order = getattr(self, "object", None)
+        if unpaid.has_cookie(request) and order is not None and order.status != PENDING_PAYMENT:
+            unpaid.forget(response)
+        return response
 
     def get_context_data(self, *args, **kwargs):
         ctx = super().get_context_data(*args, **kwargs)

@@ -1,4 +1,5 @@
-"""What the navigation bar shows a signed-in shopper, read in one query per request.
+"""What the navigation bar shows a signed-in shopper, read in one query per request, and
+the order a shopper has not paid yet ("Order N is waiting for payment — Pay now").
 
 Oscar reads each of these on its own, on every page: the unread notifications (a context
 processor), whether to link the dashboard (``perms.partner.dashboard_access``: the user's
@@ -13,11 +14,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Sum
+from django.db.models import Count, Exists, OuterRef, Subquery, Sum
 from django.http import HttpRequest
 from django.utils.functional import cached_property, empty
 from oscar.core.loading import get_model
 
+from apps.checkout import unpaid
 from apps.common.queries import total_per_row
 
 Basket = get_model("basket", "Basket")
@@ -42,6 +44,7 @@ def _facts_query(user_pk: int):
         basket_items=total_per_row(
             Line.objects.filter(basket__status=Basket.OPEN), "basket__owner", Sum("quantity")
         ),
+        unpaid_order_number=Subquery(unpaid.pending_orders_of(own).values("number")[:1]),
     )
 
 
@@ -56,14 +59,28 @@ class ShopperNav:
     @cached_property
     def _facts(self) -> dict[str, Any]:
         facts = _facts_query(self.request.user.pk).values(
-            "unread_notifications", "may_hold_permissions", "open_baskets", "basket_items"
+            "unread_notifications",
+            "may_hold_permissions",
+            "open_baskets",
+            "basket_items",
+            "unpaid_order_number",
         )
         return facts.first() or {
             "unread_notifications": 0,
             "may_hold_permissions": False,
             "open_baskets": 0,
             "basket_items": 0,
+            "unpaid_order_number": None,
         }
+
+    @cached_property
+    def unpaid_order(self) -> unpaid.UnpaidOrder | None:
+        """The order this shopper has not paid yet: a signed-in shopper's latest (in the
+        one query), else the one this browser placed (its cookie: one query, none
+        without it)."""
+        if self.signed_in and (number := self._facts["unpaid_order_number"]):
+            return unpaid.unpaid(number)
+        return unpaid.cookie_unpaid_order(self.request)
 
     @property
     def unread_notifications(self) -> int:

@@ -21,6 +21,7 @@ version without asking the cache, it serves them again without a trip to Redis a
 
 Not cached, rendered as usual: signed-in shoppers and staff (their pages show their
 account, wishlists and staff links), requests with flash messages waiting to be shown,
+a browser with an order waiting for payment (the header offers "Pay now"),
 anything but GET/HEAD, responses that are not a plain 200, and query strings other
 than a page number or a known sort order (so made-up URLs cannot fill the cache).
 """
@@ -45,6 +46,7 @@ from django.utils.translation import get_language
 from oscar.core.loading import get_class, get_model
 
 from apps.catalogue.selectors import browsable_products_in_order
+from apps.checkout import unpaid
 from apps.storefront import cache as shop_cache
 from apps.storefront import csrf
 
@@ -132,6 +134,8 @@ def _bypass_reason(request: HttpRequest, parameters: frozenset[str]) -> str | No
         return "signed in"
     if len(messages.get_messages(request)):  # counts without marking them as shown
         return "messages"
+    if unpaid.has_cookie(request):  # the header shows the order waiting for payment
+        return "unpaid order"
     if not _query_is_cacheable(request, parameters):
         return "query"
     return None

@@ -31,6 +31,14 @@ def mpesa_pay_pending(order) -> dict:
 
 
 @register.filter
+def mpesa_pay_url(order) -> str:
+    """The payment page of an order waiting for its money ("Pay now"), else ""."""
+    if order is None or order.status != services.ORDER_PENDING:
+        return ""
+    return waiting_page_url(order.number)
+
+
+@register.filter
 def local_phone(msisdn: str) -> str:
     """``254712345678`` as Kenyans write it: ``0712 345 678`` (anything else unchanged)."""
     digits = str(msisdn or "")
