@@ -10,7 +10,10 @@ production's, with the ceiling's page mounted, which production itself refuses).
    ``/bench/ceiling/`` (the catalogue HTML from memory) in the same gunicorn.
 4. Prints requests/s, p50/p95/p99, queries per request, the ratio to the ceiling, the
    workers' memory, the callbacks' settlement check and the small-vs-big latency ratio;
-   saves it all to bench/results/latest.txt.
+5. Then the mixed run (bench/mixed.py): on the big shop, shoppers, checkouts paid through
+   the Daraja simulator, callbacks and staff edits all at once, beside the figures alone.
+   Saves it all to bench/results/latest.txt (``--mixed-only``: the pages the mix is
+   compared with, then the mix, on the databases built before, to bench/results/mixed.txt).
 
 Traffic goes to 127.0.0.1 only, for a bounded time.
 """
@@ -33,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "bench"
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 RESULTS = ROOT / "bench" / "results" / "latest.txt"
+MIXED_RESULTS = ROOT / "bench" / "results" / "mixed.txt"
 PORT = int(os.environ.get("BENCH_PORT", "8093"))
 SMTP_PORT = int(os.environ.get("BENCH_SMTP_PORT", "2593"))
 BASE = f"http://127.0.0.1:{PORT}"
@@ -291,7 +295,16 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--callbacks", type=int, default=30_000)
     parser.add_argument("--reuse", action="store_true", help="keep the databases built before")
+    parser.add_argument("--mix-seconds", type=int, default=60)
+    parser.add_argument(
+        "--mixed-only",
+        action="store_true",
+        help="on the big database built before: the pages the mix compares with, then the mix",
+    )
     options = parser.parse_args()
+    import mixed  # imports this module by its name: only once this one is loaded
+
+    names = ("big",) if options.mixed_only else ("small", "big")
     VAR.mkdir(parents=True, exist_ok=True)
     seconds, conns = options.seconds, options.connections
     lines: list[str] = []
@@ -307,12 +320,12 @@ def main() -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        if not options.reuse:
+        if not (options.reuse or options.mixed_only):
             log("Building the databases")
             build_database("small", options.small_products, options.small_orders)
             build_database("big", options.products, options.orders)
         else:  # the databases built before, brought up to the code's migrations
-            for name in ("small", "big"):
+            for name in names:
                 migrate = [PYTHON, "manage.py", "migrate", "--noinput", "-v0"]
                 run(migrate, env=shop_env(name, "local"))
         run(
@@ -329,16 +342,18 @@ def main() -> None:
             "/dashboard/mpesa/",
         ]
         medians: dict[str, dict[str, float]] = {}
-        for name in ("small", "big"):
+        for name in names:
             fixtures = VAR / f"fixtures-{name}.json"
             os.environ["BENCH_CALLBACKS"] = str(options.callbacks if name == "big" else 10)
             shop("prepare", name, fixtures)
             data = json.loads(fixtures.read_text())
             urls = {u: data["category_url"] if u == "category" else u for u in compare}
-            with Gunicorn(name) as server:
+            # The big shop's Daraja is the simulator (the mixed run's checkouts pay there).
+            big = Gunicorn.with_env(mixed.mix_env(shop_env(name))) if name == "big" else None
+            with big or Gunicorn(name) as server:
                 warm([*urls.values(), "/", data["product_url"]], data["staff_cookie"])
                 medians[name] = {}
-                for label, url in urls.items():
+                for label, url in urls.items() if not options.mixed_only else ():
                     cookie = data["staff_cookie" if "dashboard" in url else "customer_cookie"]
                     script = f'wrk.headers["Cookie"] = "{cookie}"\n' if cookie else ""
                     # One connection: the page's own time, not a queue behind the others
@@ -346,25 +361,36 @@ def main() -> None:
                     result = wrk(url, max(5, seconds * 2 // 3), 1, script)
                     medians[name][label] = result["p50"] / 1000
                 if name == "big":
-                    results = endpoints(data, seconds, conns)
+                    only = mixed.COMPARED if options.mixed_only else None
+                    results = endpoints(data, seconds, conns, only)
                     rss = server.worker_rss_mb()
                     mail_lag = emails_drained(name, fixtures)
+                    mix = mixed.run(name, data, options.mix_seconds)
+                    mix["mail_lag"] = emails_drained(name, fixtures)
             if name == "big":
-                queries = shop("queries", name, fixtures)
+                queries = {} if options.mixed_only else shop("queries", name, fixtures)
                 settled = shop("settlement", name, fixtures)
-        report(out, options, results, queries, rss, settled, medians, mail_lag)
+        if options.mixed_only:
+            header(out, options)
+            out(f"callbacks settlement (alone and mixed): {json.dumps(settled)}")
+        else:
+            report(out, options, results, queries, rss, settled, medians, mail_lag)
+        out("")
+        mixed.report(out, mix, results)
     finally:
         smtp.terminate()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines) + "\n")
-    log(f"\nSaved to {RESULTS.relative_to(ROOT)}")
+    saved = MIXED_RESULTS if options.mixed_only else RESULTS
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    saved.write_text("\n".join(lines) + "\n")
+    log(f"\nSaved to {saved.relative_to(ROOT)}")
 
 
-def endpoints(data: dict, seconds: int, conns: int) -> dict[str, dict]:
+def endpoints(data: dict, seconds: int, conns: int, only: tuple | None = None) -> dict[str, dict]:
     shoppers = VAR / "shoppers.tsv"
     shoppers.write_text("".join(f"{s['cookie']}\t{s['csrf']}\n" for s in data["shoppers"]))
     callbacks = VAR / "callbacks.tsv"
-    callbacks.write_text("".join(f"{p['token']}\t{p['body']}\n" for p in data["callbacks"]))
+    half = data["callbacks"][: len(data["callbacks"]) // 2]  # the other half: the mixed run's
+    callbacks.write_text("".join(f"{p['token']}\t{p['body']}\n" for p in half))
     staff = f'wrk.headers["Cookie"] = "{data["staff_cookie"]}"\n'
     customer = f'wrk.headers["Cookie"] = "{data["customer_cookie"]}"\n'
     plan = [
@@ -389,6 +415,8 @@ def endpoints(data: dict, seconds: int, conns: int) -> dict[str, dict]:
     ]
     results = {}
     for label, path, script, args in plan:
+        if only is not None and label not in only:
+            continue
         results[label] = wrk(path, seconds, conns, script, args)
         log(f"  {label}: {results[label]['rps']:.0f} req/s")
     return results
@@ -418,8 +446,7 @@ def database_size(name: str) -> tuple[int, int]:
     return int(products), int(orders)
 
 
-def report(out, options, results, queries, rss, settled, medians, mail_lag) -> None:
-    ceiling = results["ceiling"]["rps"]
+def header(out, options) -> None:
     cpu = platform.processor() or platform.machine()
     try:
         model = next(
@@ -440,6 +467,11 @@ def report(out, options, results, queries, rss, settled, medians, mail_lag) -> N
         f"data: {products} products, {orders} orders (the bench's own pending orders "
         f"included); wrk {options.seconds} s per endpoint, {options.connections} connections"
     )
+
+
+def report(out, options, results, queries, rss, settled, medians, mail_lag) -> None:
+    ceiling = results["ceiling"]["rps"]
+    header(out, options)
     out("")
     out(
         f"{'endpoint':<22}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"

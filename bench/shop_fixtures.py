@@ -5,6 +5,7 @@ prepare OUT.json   staff and shopper sessions, the pages' URLs, open STK pushes 
                    success callbacks the load posts (one per attempt), written to OUT.json
 queries IN.json    SQL queries per request of each endpoint, warm, as JSON on stdout
 settlement IN.json after the callbacks: were they all applied exactly once?
+mix-settlement IN.json  the orders the mixed run placed (a list of numbers): Paid, one debit?
 """
 
 import json
@@ -19,6 +20,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
@@ -26,10 +28,9 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from oscar.core.loading import get_model  # noqa: E402
 
+from apps.demo.loader import LoadReport, ensure_kenya  # noqa: E402
 from apps.payment.models import MpesaPaymentAttempt, OrderEmail  # noqa: E402
-from apps.payment.mpesa.day_totals import day_totals_fold  # noqa: E402
 from apps.payment.mpesa.waiting import order_access_hash  # noqa: E402
-from apps.reporting.order_counts import order_counts_fold  # noqa: E402
 from bench.scale_data import DEPARTMENTS, generate_orders  # noqa: E402
 
 Category = get_model("catalogue", "Category")
@@ -73,8 +74,10 @@ def success_body(payment: dict, receipt: str) -> dict:
 
 
 def prepare(out: Path, callbacks: int) -> None:
-    product = Product.objects.filter(upc__startswith="SCALE-").order_by("pk").first()
+    scale_products = Product.objects.filter(upc__startswith="SCALE-").order_by("pk")
+    product = scale_products.first()
     department = Category.objects.get(name=DEPARTMENTS[0], depth=1)
+    ensure_kenya(LoadReport())  # where the mixed run's shoppers have their orders delivered
     staff_user, _ = get_user_model().objects.get_or_create(
         username="bench-staff",
         defaults={"email": "bench@duka.example", "is_staff": True, "is_superuser": True},
@@ -115,6 +118,11 @@ def prepare(out: Path, callbacks: int) -> None:
     number = status_payment["order_number"]
     fixtures = {
         "product_url": product.get_absolute_url(),
+        "product_id": product.pk,
+        # What the mixed run's shoppers buy (stock of a million each): the browsed product
+        # among others.
+        "buy_urls": [p.get_absolute_url() for p in scale_products[:20]],
+        "staleness_seconds": settings.SHOP_CACHE_STALENESS_SECONDS,
         "add_url": f"/basket/add/{product.pk}/",
         "category_url": department.get_absolute_url(),
         "search_url": "/search/?q=jiko",
@@ -132,16 +140,14 @@ def prepare(out: Path, callbacks: int) -> None:
 
 
 def maintain() -> None:
-    """What a production database has after the rows just written, before the load: the
-    minute's ``mpesa_reconcile`` folds the kept totals, and autovacuum (off on some test
-    machines) clears dead rows and refreshes the planner's statistics. Then a checkpoint:
+    """What a production database has after the rows just written, before the load:
+    autovacuum (off on some test machines) clears dead rows and refreshes the planner's
+    statistics. Then a checkpoint:
     the bench's own bulk writes (and the vacuum's) are flushed to disk before the load,
     not by a checkpoint spread over the minutes of the load, sharing the disk with the
     callbacks' commits. (A run on reused databases had its last endpoints 30-70 % slower
     than measured alone right after; such a checkpoint was a likely cause, not a proven
     one.)"""
-    day_totals_fold()
-    order_counts_fold()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
         cursor.execute("CHECKPOINT")
@@ -218,6 +224,39 @@ def settlement(fixtures: dict) -> dict:
     }
 
 
+def mix_settlement(numbers: list[str]) -> dict:
+    """The mixed run's orders, placed and paid through the Daraja simulator: each must be
+    Paid with exactly one debit."""
+    orders = Order.objects.filter(number__in=numbers)
+    debits = dict(
+        Transaction.objects.filter(source__order__number__in=numbers, txn_type="Debit")
+        .values_list("source__order__number")
+        .annotate(n=Count("id"))
+    )
+    attempts = MpesaPaymentAttempt.objects.filter(order_number__in=numbers)
+    # The simulator's record of its callbacks (its app is not installed here: its table).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE status_code = 200) "
+            "FROM daraja_simulator_callbackdelivery WHERE kind = 'stk' AND reference = ANY(%s)",
+            [list(attempts.values_list("checkout_request_id", flat=True))],
+        )
+        delivered, accepted = cursor.fetchone()
+    return {
+        "placed": len(numbers),
+        "callbacks sent by the simulator": delivered,
+        "callbacks answered 200": accepted,
+        "attempts the shop also asked about (STK query)": attempts.filter(
+            query_count__gt=0
+        ).count(),
+        "paid": orders.filter(status="Paid").count(),
+        "with one debit": sum(1 for n in debits.values() if n == 1),
+        "debited twice": sum(1 for n in debits.values() if n > 1),
+        "attempts settled": attempts.filter(status=MpesaPaymentAttempt.Status.SUCCEEDED).count(),
+        "needs attention": attempts.filter(needs_attention=True).count(),
+    }
+
+
 def unsent() -> dict:
     """Order emails owed and not sent yet (the mail worker catching up after the load)."""
     return {"unsent": OrderEmail.objects.filter(sent_at__isnull=True).count()}
@@ -231,6 +270,8 @@ if __name__ == "__main__":
         print(json.dumps(queries(json.loads(path.read_text()))))
     elif command == "unsent":
         print(json.dumps(unsent()))
+    elif command == "mix-settlement":
+        print(json.dumps(mix_settlement(json.loads(path.read_text()))))
     elif command == "settlement":
         print(json.dumps(settlement(json.loads(path.read_text()))))
     else:
