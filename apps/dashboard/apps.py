@@ -2,7 +2,7 @@ from oscar.apps.dashboard import apps
 
 
 class DashboardConfig(apps.DashboardConfig):
-    """Oscar's dashboard, whose overview takes the shop's totals from the counts the
-    database keeps (``apps.reporting.order_counts``) instead of reading every order."""
+    """Oscar's dashboard, whose overview counts the shop's orders once per status
+    (``apps.reporting.order_counts``) instead of adding them up several times."""
 
     name = "apps.dashboard"

@@ -351,39 +351,6 @@ class MpesaAttemptEvent(models.Model):
         return f"{self.kind}: {self.message}"
 
 
-class MpesaDayTotal(models.Model):
-    """How many M-Pesa transactions, and how many shillings requested and paid, per shop
-    calendar day (``TIME_ZONE``) and per status, channel, test flag and attention flag.
-
-    The dashboard's totals add these rows up instead of every transaction, so they cost
-    the same with a hundred transactions or millions. On PostgreSQL, triggers on the
-    transactions' table (installed by the migration that made this one) add a row with the
-    change made by every insert, update or delete, in the writer's own transaction: the
-    totals are exact whichever code wrote, and writers never wait for each other on a
-    shared row. Several rows may therefore share a key; ``day_totals_fold`` (run by
-    ``mpesa_reconcile``) folds them into one. On SQLite (one writer, a small shop) the
-    table stays empty and the totals are counted from the transactions.
-    """
-
-    day = models.DateField()
-    status = models.CharField(max_length=16, choices=MpesaAttemptStatus.choices)
-    channel = models.CharField(max_length=8, choices=MpesaChannel.choices)
-    is_test = models.BooleanField()
-    needs_attention = models.BooleanField()
-    count = models.BigIntegerField()
-    amount = models.DecimalField(max_digits=18, decimal_places=2)
-    # Amounts not paid (yet) count as 0, as they add nothing to the total paid.
-    amount_paid = models.DecimalField(max_digits=18, decimal_places=2)
-
-    class Meta:
-        app_label = "payment"
-        verbose_name = _("M-Pesa day total")
-        verbose_name_plural = _("M-Pesa day totals")
-
-    def __str__(self) -> str:
-        return f"{self.day} {self.channel} {self.status}: {self.count}"
-
-
 class OrderEmail(models.Model):
     """An email the customer is owed about an order: the outbox row behind it.
 

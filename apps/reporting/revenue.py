@@ -10,9 +10,9 @@ than adding up the M-Pesa sources' debits less their refunds, for three reasons:
 - The sources also hold money that is not the shop's to count: a part payment on an order
   still awaiting its balance (shown apart, with that order), and money on a cancelled or
   overpaid order that is flagged to be refunded.
-- The database already keeps every status's number and value of orders
-  (``apps.reporting.order_counts``), so the all-time figures cost a read of a few rows at any
-  number of orders; summing the sources would read every one of them on every view.
+- Every status's number and value of orders is one query over the orders
+  (``apps.reporting.order_counts``), kept for a few seconds; summing the sources would
+  read every source and its transactions as well.
 
 Orders awaiting payment are counted apart and labelled so; cancelled orders are in
 neither.
@@ -52,7 +52,7 @@ class Revenue:
 
 
 def revenue_from_status_totals(rows: Iterable[StatusTotal]) -> Revenue:
-    """Revenue from the totals per status the database keeps (or any such rows)."""
+    """Revenue from the orders' totals per status (or any such rows)."""
     figures: dict[str, tuple[int, Decimal]] = {}
     for row in rows:
         family = _family(row.status)

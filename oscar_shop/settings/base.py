@@ -227,6 +227,10 @@ SHOP_PAGE_CACHE_LOCAL_MB = env.int("SHOP_PAGE_CACHE_LOCAL_MB", default=16)
 # The longest a change to the catalogue (whoever made it) goes unseen by a process: each
 # reads the catalogue version, which the database advances, at most this often.
 SHOP_CACHE_STALENESS_SECONDS = env.float("SHOP_CACHE_STALENESS_SECONDS", default=1.0)
+# The staff pages' all-time totals (orders per status, order lines, the M-Pesa log's
+# totals) are counted from the rows and kept this long (apps/reporting/staff_cache.py):
+# a figure is at most this many seconds behind. 0 counts them on every view.
+SHOP_STAFF_TOTALS_CACHE_SECONDS = env.float("SHOP_STAFF_TOTALS_CACHE_SECONDS", default=5.0)
 # Product view counts (Oscar's reports) are written in batches at most this often per
 # process, instead of a database write on every product page view.
 SHOP_VIEW_COUNT_FLUSH_SECONDS = env.int("SHOP_VIEW_COUNT_FLUSH_SECONDS", default=30)

@@ -38,3 +38,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # Every request reads the catalogue version: a test sees its own change on the next view
 # (tests of the staleness bound set their own).
 SHOP_CACHE_STALENESS_SECONDS = 0
+# Staff totals counted on every view: a test sees its own orders at once (tests of the
+# cache set their own).
+SHOP_STAFF_TOTALS_CACHE_SECONDS = 0

@@ -2,7 +2,7 @@ from oscar.apps.dashboard.orders import apps
 
 
 class OrdersDashboardConfig(apps.OrdersDashboardConfig):
-    """Oscar's orders dashboard, whose order list numbers its pages from the counts the
-    database keeps (``apps.reporting.order_counts``) instead of counting every order."""
+    """Oscar's orders dashboard, whose order list numbers its pages from the orders'
+    counts per status (``apps.reporting.order_counts``), kept for a few seconds."""
 
     name = "apps.dashboard.orders"

@@ -1,7 +1,7 @@
 """The orders dashboard's views that differ from Oscar's (``get_class`` finds the others
-in Oscar's module): the order list takes its total from the kept counts, and reads only
-what can be an order id from its bulk selection; the order page shows a refused line
-status as an error and takes a payment event's amount only when it is one."""
+in Oscar's module): the order list takes its total from the counts per status, and
+reads only what can be an order id from its bulk selection; the order page shows a
+refused line status as an error and takes a payment event's amount only when it is one."""
 
 from decimal import Decimal
 
@@ -25,16 +25,17 @@ InvalidStatus = get_class("order.exceptions", "InvalidStatus")
 #: A payment event's amount, as its column holds it (Oscar's PaymentEvent.amount).
 _PAYMENT_EVENT_AMOUNT = forms.DecimalField(max_digits=12, decimal_places=2)
 
-# The search form's fields that select orders, besides the status (whose count is kept).
+# The search form's fields that select orders, besides the status (counted per status).
 _COUNTED_BY_STATUS_ONLY = {"status", "response_format"}
 
 
 class OrderListView(OscarOrderListView):
-    """Oscar's order list, numbered without ``COUNT(*)`` over every order.
+    """Oscar's order list, numbered from the counts per status.
 
     A staff member's list of all orders, or of one status, takes its total from the
-    counts the database keeps (the time to count 100,000 orders would otherwise be most
-    of the page's); any other search, or a partner's own orders, is counted as Oscar does.
+    orders' counts per status (``apps.reporting.order_counts``, kept for a few seconds, so
+    paging through the list counts 100,000 orders once, not on every page); any other
+    search, or a partner's own orders, is counted as Oscar does.
     """
 
     form_class = OrderSearchForm
@@ -66,12 +67,12 @@ class OrderListView(OscarOrderListView):
 
     def get_paginator(self, queryset, per_page, **kwargs):
         paginator = super().get_paginator(queryset, per_page, **kwargs)
-        total = self.kept_total()
+        total = self.total_by_status()
         if total is not None:
             paginator.count = total  # Paginator.count is a cached property
         return paginator
 
-    def kept_total(self) -> int | None:
+    def total_by_status(self) -> int | None:
         if not self.request.user.is_staff:
             return None  # a partner sees the orders of their own lines only
         if not self.form.is_valid():

@@ -110,8 +110,8 @@ class TransactionListView(ListView):
     """Every M-Pesa transaction, filterable, with the filtered set's totals.
 
     The page costs the same few queries whatever its size: rows join their order and
-    customer, and the totals are one aggregate (of the day totals, unless staff search)
-    whose count also numbers the pages.
+    customer, and the totals are one aggregate (kept for a few seconds, unless staff
+    search) whose count also numbers the pages.
     """
 
     template_name = "oscar/dashboard/mpesa/transaction_list.html"

@@ -7,8 +7,6 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from apps.payment.mpesa.day_totals import day_totals_fold
-from apps.reporting.order_counts import order_counts_fold
 from bench.scale_data import generate_orders, generate_products
 
 
@@ -38,9 +36,6 @@ class Command(BaseCommand):
         placed = time.monotonic()
         generate_orders(orders, progress=self.stdout.write)
         self.stdout.write(f"{orders} orders in {time.monotonic() - placed:.1f} s")
-        # The counts the database keeps, folded as the minute's mpesa_reconcile would.
-        day_totals_fold()
-        order_counts_fold()
         if connection.vendor == "postgresql":
             # Planner statistics for the rows just loaded, as after any bulk load: without
             # them PostgreSQL guesses, and scans whole tables where an index would answer

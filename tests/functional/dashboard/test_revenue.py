@@ -6,7 +6,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from oscar.core.loading import get_model
@@ -47,14 +46,8 @@ def orders(db):
     ]
 
 
-@pytest.fixture(params=["kept counts", "counted"])
-def overview(request, client, superuser, orders, monkeypatch):
-    """The overview, from the counts PostgreSQL keeps and as counted from the orders
-    (SQLite, or a partner's overview)."""
-    if request.param == "kept counts" and connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL keeps the counts")
-    if request.param == "counted":
-        monkeypatch.setattr("apps.dashboard.views.order_counts_kept", lambda: False)
+@pytest.fixture
+def overview(client, superuser, orders):
     client.force_login(superuser)
     return client.get(reverse("dashboard:index"))
 

@@ -1,5 +1,5 @@
-"""Settle M-Pesa payments whose callback never came, cancel orders nobody paid, fold
-the dashboard's day totals and order counts, and drop prompt counts of ended windows.
+"""Settle M-Pesa payments whose callback never came, cancel orders nobody paid, and
+drop prompt counts of ended windows.
 
 Run it from cron every minute or two (see README, "Reconciliation"); it is safe to run
 while callbacks arrive and in several places at once.
@@ -8,15 +8,13 @@ while callbacks arrive and in several places at once.
 from django.core.management.base import BaseCommand
 
 from apps.payment.mpesa import services
-from apps.payment.mpesa.day_totals import day_totals_fold
 from apps.payment.mpesa.services import limits
-from apps.reporting.order_counts import order_counts_fold
 
 
 class Command(BaseCommand):
     help = (
         "Ask Daraja about open STK pushes, then expire stale attempts and unpaid orders; "
-        "fold the dashboard's day totals and order counts; drop ended prompt-limit windows."
+        "drop ended prompt-limit windows."
     )
 
     def handle(self, *args, **options):
@@ -26,11 +24,5 @@ class Command(BaseCommand):
             f"expired attempts {report.expired_attempts}, "
             f"cancelled orders {report.cancelled_orders}, "
             f"refunds asked about {report.refunds_asked}, emails sent {report.emails_sent}"
-        )
-        folded = day_totals_fold()
-        self.stdout.write(f"day totals: {folded.rows_before} rows folded into {folded.rows_after}")
-        folded = order_counts_fold()
-        self.stdout.write(
-            f"order counts: {folded.rows_before} rows folded into {folded.rows_after}"
         )
         self.stdout.write(f"prompt counts: {limits.purge_ended_windows()} ended windows dropped")
