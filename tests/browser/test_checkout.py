@@ -107,3 +107,32 @@ def test_staff_see_the_paid_order_with_its_mpesa_receipt_in_the_dashboard(
     page.goto("/dashboard/mpesa/")
     expect(page.locator("body")).to_contain_text(receipt)
     screenshot(page, "dashboard-mpesa", full_page=True)
+
+
+def test_after_placing_the_order_checkout_and_every_page_lead_to_its_payment_page(
+    browser_page, shop, daraja
+):
+    """With the prompt still open, opening the checkout again (a second tab, a bookmark)
+    lands on the order's payment page, not on an empty basket, and the home page's
+    header offers "Pay now". (Back and the order form sent again: tested in
+    tests/functional/checkout/test_unpaid_order.py; Chromium asks before sending a form
+    again.)"""
+    page = browser_page
+    check_out_as_guest(page, shop.kettle)
+    pay_with_mpesa(page, "0712 345 678")  # the prompt waits on the virtual phone
+    waiting_url = page.url
+    order = Order.objects.get()
+
+    page.goto("/checkout/")
+
+    page.wait_for_url(waiting_url)
+    expect(page.locator("body")).to_contain_text(f"Order {order.number} is waiting for payment")
+    expect(page.locator("body")).not_to_contain_text("add some items")
+    assert Order.objects.count() == 1
+    assert MpesaPaymentAttempt.objects.count() == 1
+
+    page.goto("/")
+    banner = page.locator(".shop-unpaid-order")
+    expect(banner).to_contain_text(f"Order {order.number} is waiting for payment")
+    banner.get_by_role("link", name="Pay now").click()
+    page.wait_for_url(waiting_url)

@@ -1,5 +1,7 @@
 """A guest shops in Chromium: the basket changes without page reloads, the phone layout fits."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -94,3 +96,24 @@ def test_the_layout_has_no_horizontal_scroll_on_a_360px_phone(browser_page, shop
     screenshot(page, "home-phone")
     page.get_by_role("button", name="Menu").click()
     expect(page.get_by_label("Search products")).to_be_visible()
+
+
+def test_the_add_to_basket_button_is_disabled_while_adding_and_then_itself_again(
+    browser_page, shop
+):
+    """Oscar's "Adding..." stayed for good after the add, and the button stayed disabled."""
+    page = browser_page
+    page.goto(shop.kettle.get_absolute_url())
+    button = page.locator("#add_to_basket_form button[type=submit]")
+    label = button.inner_text()
+    page.route("**/basket/add/**", lambda route: (page.wait_for_timeout(300), route.continue_()))
+
+    button.click()
+    expect(button).to_be_disabled()
+    expect(basket_badge(page)).to_have_text("1")
+
+    expect(button).to_be_enabled()
+    expect(button).to_have_text(label)
+    expect(button).not_to_have_class(re.compile(r"\bdisabled\b"))
+    button.click()
+    expect(basket_badge(page)).to_have_text("2")

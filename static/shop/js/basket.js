@@ -48,7 +48,11 @@
     var body = new FormData(form);
     body.append("next", statusUrl);
     var button = submitter || form.querySelector("[type=submit]");
-    if (button) { button.disabled = true; }
+    // Oscar's ui.js turns a button with data-loading-text into "Adding..." and disables it
+    // right after the click; it expects a new page to follow. The button is given back
+    // its label when the basket has answered.
+    var label = button ? button.innerHTML : "";
+    if (button) { button.disabled = true; button.setAttribute("aria-busy", "true"); }
     return fetch(form.action, {
       method: "POST",
       body: body,
@@ -71,7 +75,14 @@
       .catch(function () {
         toast("Sorry, the basket could not be updated. Please try again.", "error");
       })
-      .then(function () { if (button) { button.disabled = false; } });
+      .then(function () {
+        if (!button) { return; }
+        button.innerHTML = label;
+        button.classList.remove("disabled");
+        button.removeAttribute("disabled");
+        button.removeAttribute("aria-busy");
+        button.disabled = false;
+      });
   }
 
   if (statusUrl) {
