@@ -122,7 +122,7 @@ def test_a_day_is_the_shops_calendar_day_in_the_time_zone_of_the_moment():
 
 @pytest.mark.django_db
 def test_totals_are_kept_for_the_bound_and_a_search_never(settings):
-    settings.SHOP_STAFF_TOTALS_CACHE_SECONDS = 0.5
+    settings.SHOP_STAFF_TOTALS_CACHE_SECONDS = 2  # room for a busy machine
     paid = AttemptFilters(status=Status.SUCCEEDED)
     searched = AttemptFilters(status=Status.SUCCEEDED, query="254712345678")
     attempt_row().save()
@@ -139,6 +139,6 @@ def test_totals_are_kept_for_the_bound_and_a_search_never(settings):
     assert selectors.attempt_totals(filters=AttemptFilters(status=Status.FAILED)).count == 1
     assert selectors.attempt_totals(filters=AttemptFilters()).count == 3
 
-    time.sleep(0.6)
+    time.sleep(2.1)
     assert selectors.attempt_totals(filters=paid) == listed(paid)
     assert listed(paid).count == 2

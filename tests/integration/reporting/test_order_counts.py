@@ -86,7 +86,7 @@ def test_orders_written_in_bulk_or_by_sql_are_counted():
 
 
 def test_figures_are_kept_for_the_bound_then_counted_again(settings):
-    settings.SHOP_STAFF_TOTALS_CACHE_SECONDS = 0.5
+    settings.SHOP_STAFF_TOTALS_CACHE_SECONDS = 2  # room for a busy machine
     place("100400")
     assert order_count() == 1 and order_line_count() == 1
 
@@ -95,7 +95,7 @@ def test_figures_are_kept_for_the_bound_then_counted_again(settings):
         assert order_count() == 1 and order_line_count() == 1
     assert len(within_the_bound) == 0
 
-    time.sleep(0.6)
+    time.sleep(2.1)
     assert order_count() == 2 and order_line_count() == 2
 
 
