@@ -41,6 +41,7 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from oscar.core.loading import get_class, get_model
@@ -48,7 +49,6 @@ from oscar.core.loading import get_class, get_model
 from apps.catalogue.selectors import browsable_products_in_order
 from apps.checkout import unpaid
 from apps.storefront import cache as shop_cache
-from apps.storefront import csrf
 
 logger = logging.getLogger(__name__)
 
@@ -302,7 +302,7 @@ def filled(page: Page, request: HttpRequest) -> bytes:
 
 def _hole_value(hole: str, request: HttpRequest, product_id: int | None) -> str:
     if hole == CSRF_TOKEN:
-        return csrf.get_token(request)  # one token for every form of the page
+        return get_token(request)  # one token for every form of the page
     if hole == BASKET_COUNT:
         return str(basket_count(request))
     return recently_viewed_html(request, product_id)
