@@ -2,13 +2,20 @@
 drop prompt counts of ended windows.
 
 Run it from cron every minute or two (see README, "Reconciliation"); it is safe to run
-while callbacks arrive and in several places at once.
+while callbacks arrive and in several places at once. ``--every SECONDS`` keeps it running,
+one pass every SECONDS until stopped: the embedded run (``make run``) reconciles this way,
+with no cron; a pass that fails is logged and the next one runs.
 """
+
+import logging
+import time
 
 from django.core.management.base import BaseCommand
 
 from apps.payment.mpesa import services
 from apps.payment.mpesa.services import limits
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -17,7 +24,32 @@ class Command(BaseCommand):
         "drop ended prompt-limit windows."
     )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--every",
+            type=float,
+            metavar="SECONDS",
+            help="keep running: one pass every SECONDS until stopped",
+        )
+        parser.add_argument(
+            "--times", type=int, metavar="N", help="with --every: stop after N passes"
+        )
+
+    def handle(self, *args, every=None, times=None, **options):
+        if not every:
+            self.reconcile()
+            return
+        passes = 0
+        while times is None or passes < times:
+            if passes:
+                time.sleep(every)
+            passes += 1
+            try:
+                self.reconcile()
+            except Exception:  # the next pass tries again; the loop must not die
+                logger.exception("mpesa_reconcile pass failed")
+
+    def reconcile(self) -> None:
         report = services.mpesa_reconcile()
         self.stdout.write(
             f"queried {report.queried}, settled {report.settled}, "
