@@ -38,7 +38,9 @@ run: install
 	$(MANAGE) shop_banner --url http://$(HOST):$(PORT)
 	@# Once the server answers, register the Paybill URLs with the simulator it serves.
 	@(for i in $$(seq 60); do sleep 1; $(MANAGE) mpesa_register_c2b >/dev/null 2>&1 && break; done &)
-	$(MANAGE) runserver $(HOST):$(PORT)
+	@# Reconciliation without cron: unpaid orders expire, owed emails are sent again.
+	@($(MANAGE) mpesa_reconcile --every 60 >/dev/null &)
+	$(MANAGE) runserver --insecure $(HOST):$(PORT)
 
 ## test: install the test tools and run the whole suite (lint, checks, pytest)
 test: install-test browsers

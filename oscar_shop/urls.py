@@ -1,8 +1,11 @@
+import re
+
 from django.apps import apps
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 
 from apps.basket.status import basket_status
 from apps.storefront.views import HomeView
@@ -37,3 +40,12 @@ if settings.SHOP_BENCH_CEILING:
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+elif settings.SHOP_SERVE_MEDIA:
+    # The embedded run without DEBUG (production's web server serves the media itself).
+    urlpatterns += [
+        re_path(
+            rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$",
+            serve,
+            {"document_root": settings.MEDIA_ROOT},
+        )
+    ]

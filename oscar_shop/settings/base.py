@@ -257,6 +257,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = env("DJANGO_STATIC_ROOT", default="") or str(BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
+# Whether the shop serves MEDIA_ROOT itself (the embedded run; production's nginx does).
+SHOP_SERVE_MEDIA = False
 MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default="") or str(BASE_DIR / "media")
 
 # --- Email --------------------------------------------------------------------------

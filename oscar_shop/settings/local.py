@@ -3,7 +3,12 @@
 from .base import *  # noqa: F403
 from .base import env
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# The shop's own 404 and 500 pages, as shoppers see them (DJANGO_DEBUG=1 shows Django's
+# debug pages, which list every URL pattern and setting).
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# Without DEBUG, runserver serves the static files only with --insecure (`make run` passes
+# it); the uploaded media (product images) are served by the shop's own URL for them.
+SHOP_SERVE_MEDIA = True
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or "local-only-insecure-secret-key-change-me"
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 MPESA_CONSUMER_KEY = MPESA_CONSUMER_KEY or "simulator-consumer-key"  # noqa: F405
