@@ -11,6 +11,7 @@ afterwards met Oscar's "You need to add some items" and lost the order
 (``apps.checkout.unpaid``).
 """
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from oscar.apps.checkout import session
 from oscar.apps.checkout.exceptions import FailedPreCondition
@@ -31,6 +32,18 @@ class CheckoutSessionMixin(session.CheckoutSessionMixin):
         super().check_basket_is_not_empty(request)
 
     def check_basket_is_valid(self, request):
-        """Oscar's check, on the lines' stock levels read again (one query)."""
+        """Oscar's check, on the lines' stock levels read again (one query), each refusal
+        told as the availability policy words it: it names the product ("Electric kettle
+        is out of stock.", "Only 2 of Electric kettle can be bought."), where Oscar
+        wrapped it in "'Electric kettle' is no longer available to buy (...)"."""
         request.basket.reload_stock()
-        super().check_basket_is_valid(request)
+        refusals = []
+        for line in request.basket.all_lines():
+            availability = request.strategy.fetch_for_line(line).availability
+            permitted, reason = availability.is_purchase_permitted(line.quantity)
+            if not permitted:
+                refusals.append(
+                    _("%(reason)s Please change your basket to continue.") % {"reason": reason}
+                )
+        if refusals:
+            raise FailedPreCondition(url=reverse("basket:summary"), messages=refusals)

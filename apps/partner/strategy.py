@@ -10,7 +10,9 @@ VAT part known. At a rate of 0 (a shop not registered for VAT) the tax is 0.
 
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
 from oscar.apps.partner import prices
+from oscar.apps.partner.availability import StockRequired as StockRequiredAvailability
 from oscar.apps.partner.strategy import Selector as CoreSelector
 from oscar.apps.partner.strategy import StockRequired, Structured, UseFirstStockRecord
 
@@ -50,7 +52,40 @@ class VatInclusive:
         return vat_inclusive_price(first.price, first.price_currency)
 
 
-class Default(UseFirstStockRecord, StockRequired, VatInclusive, Structured):
+class NamedStockAvailability(StockRequiredAvailability):
+    """Oscar's stock-required availability, whose refusals name the product: "Only 24 of
+    Electric kettle 1.7 litres can be bought." instead of "a maximum of 24 can be bought"
+    (a basket page lists several products, a phone shows one message at a time). The
+    title is read only for a refusal."""
+
+    def __init__(self, num_available, product):
+        super().__init__(num_available)
+        self.product = product
+
+    def is_purchase_permitted(self, quantity):
+        permitted, reason = super().is_purchase_permitted(quantity)
+        if permitted:
+            return permitted, reason
+        title = self.product.get_title()
+        if self.num_available <= 0:
+            return False, _("%(product)s is out of stock.") % {"product": title}
+        return False, _("Only %(max)d of %(product)s can be bought.") % {
+            "max": self.num_available,
+            "product": title,
+        }
+
+
+class NamedStockRequired(StockRequired):
+    """Oscar's ``StockRequired`` with ``NamedStockAvailability`` for tracked stock."""
+
+    def availability_policy(self, product, stockrecord):
+        policy = super().availability_policy(product, stockrecord)
+        if isinstance(policy, StockRequiredAvailability):
+            return NamedStockAvailability(policy.num_available, product)
+        return policy
+
+
+class Default(UseFirstStockRecord, NamedStockRequired, VatInclusive, Structured):
     """Oscar's ``Default`` strategy with VAT-inclusive prices instead of ``NoTax``."""
 
 

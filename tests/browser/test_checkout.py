@@ -33,7 +33,7 @@ def test_a_guest_pays_with_mpesa_and_sees_the_receipt(browser_page, shop, daraja
     phone.blur()
     expect(page.locator("#id_phone-feedback")).to_contain_text("Enter a Kenyan mobile number")
     phone.fill(SUCCESS_PHONE)
-    expect(page.locator("#id_phone-feedback")).to_have_text("M-Pesa will prompt +254708374149")
+    expect(page.locator("#id_phone-feedback")).to_have_text("M-Pesa will prompt 0708 374 149")
 
     pay_with_mpesa(page, SUCCESS_PHONE)
 

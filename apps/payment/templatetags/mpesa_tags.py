@@ -7,6 +7,7 @@ from django.apps import apps
 from django.conf import settings
 
 from apps.payment.mpesa import services
+from apps.payment.mpesa.phone import InvalidPhoneNumber, normalise_phone
 from apps.payment.mpesa.waiting import part_payment_text, waiting_page_url
 
 register = template.Library()
@@ -46,6 +47,17 @@ def local_phone(msisdn: str) -> str:
         local = "0" + digits[3:]
         return f"{local[:4]} {local[4:7]} {local[7:]}"
     return digits
+
+
+@register.filter
+def kenyan_phone(number) -> str:
+    """A Kenyan phone number (text or a ``PhoneNumber``) as Kenyans write it:
+    ``0712 345 678``; anything that is not one, unchanged."""
+    text = str(number or "")
+    try:
+        return local_phone(normalise_phone(text))
+    except InvalidPhoneNumber:
+        return text
 
 
 @register.simple_tag

@@ -35,7 +35,9 @@
     input.classList.toggle("is-invalid", !ok && (final || value.replace(/\D/g, "").length >= 10));
     if (ok) {
       el.className = "valid-feedback d-block";
-      el.textContent = "M-Pesa will prompt +" + ok;
+      // As Kenyans write it: 254712345678 -> 0712 345 678.
+      var local = "0" + ok.slice(3);
+      el.textContent = "M-Pesa will prompt " + local.slice(0, 4) + " " + local.slice(4, 7) + " " + local.slice(7);
     } else if (final || value.replace(/\D/g, "").length >= 10) {
       el.className = "invalid-feedback d-block";
       el.textContent = "Enter a Kenyan mobile number, e.g. 0712 345 678 or 0110 123 456.";

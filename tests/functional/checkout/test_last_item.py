@@ -1,6 +1,6 @@
 """Two shoppers race for the last kettle: the one whose order is placed first gets it; the
 other, whose "Place order and pay" had already passed the basket check, is told the kettle
-is no longer available, and no prompt goes to their phone and no order is placed."""
+is out of stock, and no prompt goes to their phone and no order is placed."""
 
 import pytest
 from django_webtest import DjangoTestApp
@@ -54,7 +54,7 @@ def test_the_second_shopper_for_the_last_item_is_told_it_is_gone_and_gets_no_pro
     assert won.status_code == 302 and "/checkout/pay/" in won["Location"]
     assert response.status_code == 200
     assert "Electric kettle 1.7 litres" in response.text
-    assert "is no longer available to buy" in response.text
+    assert "Electric kettle 1.7 litres is out of stock." in response.text
 
     order = Order.objects.get()  # the first shopper's, and only that one
     wait_for_attempt(order.number, MpesaPaymentAttempt.Status.SUCCEEDED)

@@ -34,7 +34,7 @@ def test_adding_a_good_quantity_works(django_app, catalogue):
         ("-2", "greater than or equal to 1"),
         ("two", "Enter a whole number"),
         ("", "This field is required"),
-        ("4", "a maximum of 3 can be bought"),
+        ("4", "Only 3 of Electric kettle 1.7 litres can be bought"),
     ],
 )
 def test_bad_add_to_basket_quantity_is_refused_with_a_message(
@@ -53,7 +53,7 @@ def test_bad_add_to_basket_quantity_is_refused_with_a_message(
     [
         ("-1", "greater than or equal to 0"),
         ("lots", "Enter a whole number"),
-        ("9", "a maximum of 3 can be bought"),
+        ("9", "Only 3 of Electric kettle 1.7 litres can be bought"),
     ],
 )
 def test_bad_quantity_on_the_basket_page_leaves_the_basket_unchanged(

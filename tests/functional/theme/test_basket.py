@@ -63,7 +63,7 @@ def test_a_refused_addition_also_answers_with_the_status_and_the_reason(django_a
 
     assert status["num_items"] == 3
     assert status["messages"][0]["level"] == "error"
-    assert "a maximum of 3 can be bought" in status["messages"][0]["html"]
+    assert "Only 3 of Electric kettle 1.7 litres can be bought" in status["messages"][0]["html"]
 
 
 def test_an_empty_basket_has_a_status_that_is_never_cached(django_app, db):
