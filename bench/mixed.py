@@ -506,7 +506,7 @@ def run(name: str, data: dict, seconds: int) -> dict:
     def guarded(into: list, job, *args) -> None:
         try:
             into.append(job(*args))
-        except (MixError, requests.RequestException, KeyError, ValueError) as exc:
+        except (MixError, OSError, KeyError, ValueError) as exc:  # requests: OSError too
             errors.append(f"{job.__name__}: {exc}")
 
     with (
