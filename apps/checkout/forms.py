@@ -1,6 +1,7 @@
 """Checkout forms for Kenyan shoppers.
 
-Only the shipping address form changes; Oscar's loader falls back to
+The shipping address form changes and the gateway's email field says what it holds;
+Oscar's loader falls back to
 ``oscar.apps.checkout.forms`` for every other checkout form.
 """
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from oscar.apps.checkout.forms import GatewayForm as CoreGatewayForm
 from oscar.apps.checkout.forms import ShippingAddressForm as CoreShippingAddressForm
 from phonenumber_field.phonenumber import PhoneNumber
 
@@ -38,6 +40,19 @@ class ShippingAddressForm(CoreShippingAddressForm):
         "notes": _("Directions for the rider"),
     }
 
+    #: What each field holds, for the browser's autofill (WCAG 2.1 "Identify Input Purpose").
+    autocomplete = {
+        "first_name": "given-name",
+        "last_name": "family-name",
+        "line1": "address-line1",
+        "line2": "address-line2",
+        "line4": "address-level2",
+        "state": "address-level1",
+        "postcode": "postal-code",
+        "country": "country",
+        "phone_number": "tel",
+    }
+
     class Meta(CoreShippingAddressForm.Meta):
         fields = [
             "first_name",
@@ -57,12 +72,14 @@ class ShippingAddressForm(CoreShippingAddressForm):
         for name, label in self.field_labels.items():
             if name in self.fields:
                 self.fields[name].label = label
+        for name, purpose in self.autocomplete.items():
+            if name in self.fields:
+                self.fields[name].widget.attrs.setdefault("autocomplete", purpose)
         self.fields["state"].required = True
         phone = self.fields["phone_number"]
         phone.required = True
         phone.help_text = _("The rider calls this number, e.g. 0712 345 678.")
         phone.widget.attrs.setdefault("inputmode", "tel")
-        phone.widget.attrs.setdefault("autocomplete", "tel")
 
     def clean_phone_number_field(self, field_name: str) -> Any:
         """Accept only Kenyan numbers: the rider and M-Pesa both need one."""
@@ -74,3 +91,12 @@ class ShippingAddressForm(CoreShippingAddressForm):
         ):
             self.add_error(field_name, _("Please give a Kenyan phone number, e.g. 0712 345 678."))
         return number
+
+
+class GatewayForm(CoreGatewayForm):
+    """Oscar's first checkout step: the email field tells the browser it holds an email
+    address, so autofill offers the shopper's own."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.setdefault("autocomplete", "email")

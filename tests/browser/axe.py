@@ -17,15 +17,20 @@ _axe = Axe()
 
 def axe_violations(page: Page) -> list[dict]:
     """axe-core's violations on the page as it is now (after any script has run)."""
+    # axe-core is loaded once per page load (its script is 0.5 MB); a second check of the
+    # same page, e.g. at another width, reuses it.
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(_axe.axe_script)
     options = {
         "runOnly": {"type": "tag", "values": WCAG_21_AA_TAGS},
         "resultTypes": ["violations"],
     }
-    return _axe.run(page, options=options).response["violations"]
+    return page.evaluate("(options) => axe.run(document, options)", options)["violations"]
 
 
 def describe_violations(violations: list[dict]) -> str:
-    """One line per rule (id, impact, what it asks) and one per element, by its selector."""
+    """One line per rule (id, impact, what it asks), then each element: its selector, what
+    axe-core found and the start of its HTML."""
     lines = []
     for violation in violations:
         lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
@@ -33,6 +38,7 @@ def describe_violations(violations: list[dict]) -> str:
             target = " ".join(str(part) for part in node["target"])
             summary = (node.get("failureSummary") or "").replace("\n", " ")
             lines.append(f"    {target} — {summary}")
+            lines.append(f"      {node['html'][:160]}")
     return "\n".join(lines)
 
 
