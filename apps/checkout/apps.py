@@ -11,6 +11,7 @@ class CheckoutConfig(apps.CheckoutConfig):
         self.mpesa_wait_view = get_class("checkout.views", "MpesaWaitingView")
         self.mpesa_status_view = get_class("checkout.views", "MpesaStatusView")
         self.mpesa_resend_view = get_class("checkout.views", "MpesaResendView")
+        self.mpesa_cancel_view = get_class("checkout.views", "MpesaCancelView")
 
     def get_urls(self):
         mpesa_urls = [
@@ -28,6 +29,11 @@ class CheckoutConfig(apps.CheckoutConfig):
                 "pay/<str:order_number>/<str:hash>/resend/",
                 self.mpesa_resend_view.as_view(),
                 name="mpesa-resend",
+            ),
+            path(
+                "pay/<str:order_number>/<str:hash>/cancel/",
+                self.mpesa_cancel_view.as_view(),
+                name="mpesa-cancel",
             ),
         ]
         return super().get_urls() + self.post_process_urls(mpesa_urls)

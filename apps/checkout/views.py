@@ -27,7 +27,12 @@ from apps.payment.models import MpesaPaymentAttempt
 from apps.payment.mpesa import services
 from apps.payment.mpesa.phone import InvalidPhoneNumber, normalise_phone
 from apps.payment.mpesa.security import client_address
-from apps.payment.mpesa.waiting import order_access_valid, payment_status, waiting_page_url
+from apps.payment.mpesa.waiting import (
+    UNPAID_STATES,
+    order_access_valid,
+    payment_status,
+    waiting_page_url,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -192,6 +197,11 @@ class OrderAccessMixin:
         if not order_access_valid(order_number, hash_):
             raise Http404
 
+    def _is_own_checkout(self, order_number: str) -> bool:
+        """Whether this browser placed the order (its checkout session says so)."""
+        order_id = checkout_order_id(self.request.session)
+        return bool(order_id) and Order.objects.filter(pk=order_id, number=order_number).exists()
+
 
 class MpesaWaitingView(OrderAccessMixin, generic.TemplateView):
     template_name = "oscar/checkout/mpesa_wait.html"
@@ -213,10 +223,6 @@ class MpesaWaitingView(OrderAccessMixin, generic.TemplateView):
         )
         return phones.values_list("phone", flat=True).first() or ""
 
-    def _is_own_checkout(self, order_number: str) -> bool:
-        order_id = checkout_order_id(self.request.session)
-        return bool(order_id) and Order.objects.filter(pk=order_id, number=order_number).exists()
-
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         number = kwargs["order_number"]
@@ -226,6 +232,7 @@ class MpesaWaitingView(OrderAccessMixin, generic.TemplateView):
             order=Order.objects.filter(number=number).first(),
             status_url=reverse("checkout:mpesa-status", kwargs=kwargs),
             resend_url=reverse("checkout:mpesa-resend", kwargs=kwargs),
+            cancel_url=reverse("checkout:mpesa-cancel", kwargs=kwargs),
             resend_form=MpesaPhoneForm(initial={"phone": self._resend_phone(number)}),
             paybill_number=settings.MPESA_SHORTCODE,
             show_paybill=settings.MPESA_C2B_ENABLED,
@@ -233,6 +240,8 @@ class MpesaWaitingView(OrderAccessMixin, generic.TemplateView):
                 "/daraja-sim/phone/" if settings.MPESA_ENVIRONMENT == "simulator" else ""
             ),
             poll_interval_ms=settings.MPESA_STATUS_POLL_MS,
+            prompt_timeout_seconds=settings.MPESA_PROMPT_TIMEOUT_SECONDS,
+            actions_open=self.status["state"] in UNPAID_STATES,
         )
         return ctx
 
@@ -243,7 +252,8 @@ class MpesaStatusView(OrderAccessMixin, View):
     def get(self, request, order_number: str, hash: str):
         self.check_access(order_number, hash)
         status = payment_status(order_number)
-        if status["state"] == "paid":
+        # The thank-you page is the placing browser's; anyone else with the link stays here.
+        if status["state"] == "paid" and self._is_own_checkout(order_number):
             status["redirect_url"] = reverse("checkout:thank-you")
         response = JsonResponse(status)
         response["Cache-Control"] = "no-store"
@@ -272,3 +282,48 @@ class MpesaResendView(OrderAccessMixin, View):
         else:
             messages.success(request, _("A new prompt is on its way to your phone."))
         return back
+
+
+class MpesaCancelView(OrderAccessMixin, View):
+    """The shopper gives up an unpaid order from its payment page: the order is cancelled
+    and its stock released (``services.order_cancel_by_customer``, which refuses while a
+    prompt may still be answered or once money arrived), and its items go back into this
+    browser's basket so that nothing chosen is lost."""
+
+    def post(self, request, order_number: str, hash: str):
+        self.check_access(order_number, hash)
+        try:
+            order = services.order_cancel_by_customer(order_number=order_number)
+        except services.OrderNotCancellable as exc:
+            messages.error(request, str(exc))
+            return redirect(waiting_page_url(order_number))
+        not_returned = self.lines_to_basket(order)
+        messages.success(
+            request,
+            _("Order %(number)s is cancelled. Its items are back in your basket.")
+            % {"number": order.number},
+        )
+        for reason in not_returned:
+            messages.warning(request, reason)
+        response = redirect("basket:summary")
+        if unpaid.cookie_order_number(request) == order.number:
+            unpaid.forget(response)
+        return response
+
+    def lines_to_basket(self, order) -> list[str]:
+        """Put the order's lines back into the basket, as Oscar's "re-order" does one line
+        (``OrderLineView.do_reorder``); returns why any line could not go back."""
+        basket = self.request.basket
+        not_returned = []
+        for line in order.lines.select_related("product"):
+            available, reason = line.is_available_to_reorder(basket, self.request.strategy)
+            if not available:
+                not_returned.append(f"{line.title}: {reason}")
+                continue
+            options = [
+                {"option": attribute.option, "value": attribute.value}
+                for attribute in line.attributes.all()
+                if attribute.option
+            ]
+            basket.add_product(line.product, line.quantity, options)
+        return not_returned

@@ -10,6 +10,7 @@ views and by the payment app's template tags (order pages, emails), so it lives 
 below both.
 """
 
+import math
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from django.db.models import Min, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from oscar.core.loading import get_model
 
 from apps.common.money import ksh
@@ -88,8 +90,41 @@ def order_settled_at(order_number: str) -> datetime | None:
     return left_pending or placed
 
 
+#: Each state's headline (what the page says first) and short tab title. The message under
+#: the headline adds what to do; it never repeats the headline.
+STATE_WORDS = {
+    "starting": (_lazy("Sending the prompt to your phone"), _lazy("Sending the prompt")),
+    "waiting": (_lazy("Enter your M-Pesa PIN on your phone"), _lazy("Waiting for your PIN")),
+    "unconfirmed": (_lazy("Did a prompt reach your phone?"), _lazy("Check your phone")),
+    "paid": (_lazy("Payment received"), _lazy("Payment received")),
+    "review": (_lazy("We are checking your payment"), _lazy("Checking your payment")),
+    "part_paid": (_lazy("Part of the payment received"), _lazy("Balance to pay")),
+    "cancelled": (_lazy("Order cancelled"), _lazy("Order cancelled")),
+    "failed": (_lazy("The payment did not go through"), _lazy("Payment failed")),
+}
+#: A failed prompt's headline where how it ended has a name the message does not repeat
+#: (the message for a prompt the customer declined already says so).
+FAILED_HEADLINES = {
+    "1037": _lazy("The prompt timed out"),
+    "expired": _lazy("The prompt timed out"),
+}
+#: The states in which the order still waits for the customer's money: the page offers
+#: to send the prompt again, Paybill, the basket and cancelling.
+UNPAID_STATES = ("starting", "waiting", "unconfirmed", "failed", "part_paid")
+#: The alert style of each state: success and failure look like what they are.
+STATE_TONES = {
+    "paid": "success",
+    "failed": "danger",
+    "cancelled": "danger",
+    "review": "warning",
+    "part_paid": "warning",
+}
+
+
 def payment_status(order_number: str) -> dict:
-    """What the waiting page shows, derived from the order and its latest attempt."""
+    """What the waiting page shows, derived from the order and its latest attempt: the
+    state, its headline, message, tab title and alert tone, how long the open prompt has
+    left, and which of the page's actions (send again, cancel) the shop would take now."""
     order = Order.objects.filter(number=order_number).first()
     attempt = (
         MpesaPaymentAttempt.objects.filter(order_number=order_number)
@@ -104,10 +139,12 @@ def payment_status(order_number: str) -> dict:
 
     status = {
         "state": "starting",
-        "message": _("Sending the payment prompt to your phone…"),
+        "message": _("This takes a few seconds."),
         "order_status": order.status if order else "",
         "receipt": None,
         "can_resend": False,
+        "can_cancel": False,
+        "prompt_seconds_left": 0,
         # The link opens the page for anyone who has it: the number shows only in part.
         "phone": mask_local_phone(attempt.phone) if attempt else "",
         "amount": str(attempt.amount) if attempt else "",
@@ -116,15 +153,17 @@ def payment_status(order_number: str) -> dict:
         "balance": "",
         "balance_display": "",
         "part_payment": "",
+        "money_received": False,
     }
     if order is None or attempt is None:
-        return status
+        return _with_words(status)
     money = services.order_money(order)
     status.update(
         amount_due=str(money.due),
         amount_received=str(money.received),
         balance=str(money.balance),
         balance_display=ksh(money.balance),
+        money_received=money.received > 0,
     )
     if order.status == services.ORDER_PENDING and money.is_part_paid:
         status["part_payment"] = part_payment_text(money)
@@ -132,16 +171,37 @@ def payment_status(order_number: str) -> dict:
         paid = order.mpesa_attempts.filter(status=MpesaPaymentAttempt.Status.SUCCEEDED).first()
         status.update(
             state="paid",
-            message=_("Payment received. Thank you!"),
+            message=_("Thank you. Your order is confirmed and we are getting it ready."),
             receipt=paid.receipt_number if paid else None,
         )
     elif order.status == services.ORDER_CANCELLED:
+        by_customer = order.notes.filter(message=services.CUSTOMER_CANCELLED_NOTE).exists()
         status.update(
             state="cancelled",
-            message=_("This order was cancelled because no payment arrived in time."),
+            message=(
+                _("You cancelled this order. Nothing was taken from your M-Pesa.")
+                if by_customer
+                else _("This order was cancelled because no payment arrived in time.")
+            ),
         )
     elif attempt.status in (attempt.Status.CREATED, attempt.Status.PENDING):
-        status.update(state="waiting", message=_("Check your phone and enter your M-Pesa PIN."))
+        seconds_left = prompt_seconds_left(attempt)
+        status.update(
+            state="waiting",
+            prompt_seconds_left=seconds_left,
+            can_resend=seconds_left == 0,
+            message=(
+                _(
+                    "Check the amount on the prompt, then enter your PIN. This page moves on "
+                    "by itself."
+                )
+                if seconds_left
+                else _(
+                    "No answer from your phone yet. If the prompt has gone, send it again, "
+                    "to this number or another."
+                )
+            ),
+        )
     elif attempt.status == attempt.Status.UNCONFIRMED:
         status.update(
             state="unconfirmed",
@@ -156,8 +216,7 @@ def payment_status(order_number: str) -> dict:
             state="part_paid",
             can_resend=True,
             message=_(
-                "Part of the payment arrived. Pay the balance with a new prompt, or by "
-                "Paybill, and your order is complete."
+                "Pay the balance with a new prompt, or by Paybill, and your order is complete."
             ),
             receipt=attempt.receipt_number,
         )
@@ -173,20 +232,46 @@ def payment_status(order_number: str) -> dict:
     elif attempt.status == attempt.Status.EXPIRED:
         status.update(
             state="failed",
+            headline=FAILED_HEADLINES["expired"],
             can_resend=True,
-            message=_("The prompt expired without an answer. Send it again when you are ready."),
+            message=_("Nobody answered it in time. Send it again when you are ready."),
         )
     else:
+        failed = attempt.status == attempt.Status.FAILED
         status.update(
             state="failed",
+            headline=FAILED_HEADLINES.get(attempt.result_code) if failed else None,
             can_resend=True,
             message=(
                 customer_message_for_result(attempt.result_code, attempt.result_desc)
-                if attempt.status == attempt.Status.FAILED
+                if failed
                 else attempt.result_desc or _("M-Pesa could not send the prompt.")
             ),
         )
+    # What ``services.order_cancel_by_customer`` would refuse, the page does not offer.
+    prompt_may_be_answered = attempt.is_open and prompt_seconds_left(attempt) > 0
+    status["can_cancel"] = (
+        order.status == services.ORDER_PENDING
+        and not money.received
+        and status["state"] in ("waiting", "unconfirmed", "failed")
+        and not prompt_may_be_answered
+    )
+    return _with_words(status)
+
+
+def _with_words(status: dict) -> dict:
+    headline, title = STATE_WORDS[status["state"]]
+    status["headline"] = str(status.get("headline") or headline)
+    status["title"] = str(title)
+    status["tone"] = STATE_TONES.get(status["state"], "info")
     return status
+
+
+def prompt_seconds_left(attempt: MpesaPaymentAttempt) -> int:
+    """How long the open prompt may still be answered before a new one may be sent
+    (``MPESA_PROMPT_TIMEOUT_SECONDS`` after it went out): the waiting page's countdown."""
+    ends = attempt.created_at + timedelta(seconds=settings.MPESA_PROMPT_TIMEOUT_SECONDS)
+    return max(0, math.ceil((ends - timezone.now()).total_seconds()))
 
 
 def part_payment_text(money: services.OrderMoney) -> str:

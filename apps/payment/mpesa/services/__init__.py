@@ -5,6 +5,7 @@
   takes a slot only for a prompt that goes out);
 - ``callbacks``: Daraja's STK callback is stored raw, then applied;
 - ``reconcile``: an STK Push Query answers for a lost callback; what nobody paid expires;
+  a customer cancels an order they have not paid;
 - ``paybill``: Daraja asks before Paybill money moves, then confirms it;
 - ``staff``: staff check a prompt, mark paid with a receipt, match or resolve money;
 - ``refunds``: staff send money back (Daraja's Reversal or B2C), settled by Daraja's result
@@ -37,6 +38,7 @@ from .common import (
 from .errors import (
     AttemptAlreadyOpen,
     MpesaPaymentError,
+    OrderNotCancellable,
     OrderNotPayable,
     PushRefused,
     ResendTooSoon,
@@ -53,10 +55,12 @@ from .paybill import (
 )
 from .push import attempt_attach_order, attempt_flag, stk_push_initiate, stk_push_resend
 from .reconcile import (
+    CUSTOMER_CANCELLED_NOTE,
     ReconcileReport,
     attempt_query_due,
     attempt_refresh_from_daraja,
     mpesa_reconcile,
+    order_cancel_by_customer,
     order_cancel_unpaid,
 )
 from .refunds import (
@@ -81,6 +85,7 @@ from .staff import (
 )
 
 __all__ = [
+    "CUSTOMER_CANCELLED_NOTE",
     "AttemptAlreadyOpen",
     "C2B_ACCEPT",
     "C2B_INVALID_ACCOUNT",
@@ -94,6 +99,7 @@ __all__ = [
     "ORDER_CANCELLED",
     "ORDER_PAID",
     "ORDER_PENDING",
+    "OrderNotCancellable",
     "OrderNotPayable",
     "PromptLimitReached",
     "PushRefused",
@@ -119,6 +125,7 @@ __all__ = [
     "mpesa_amount",
     "mpesa_reconcile",
     "new_unplaced_order_source",
+    "order_cancel_by_customer",
     "order_cancel_unpaid",
     "order_refund_start",
     "refund_plan",

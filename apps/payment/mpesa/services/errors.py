@@ -23,3 +23,7 @@ class ResendTooSoon(MpesaPaymentError):
 
 class OrderNotPayable(MpesaPaymentError):
     """The order is no longer waiting for payment."""
+
+
+class OrderNotCancellable(MpesaPaymentError):
+    """The customer may not cancel the order (yet): a prompt is open, or money arrived."""

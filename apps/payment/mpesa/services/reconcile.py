@@ -1,4 +1,5 @@
-"""Reconciliation: asking Daraja about open prompts, expiring what nobody paid for."""
+"""Reconciliation: asking Daraja about open prompts, expiring what nobody paid for, and
+the customer cancelling an order they have not paid."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from oscar.core.loading import get_class, get_model
 
 from apps.common.money import ksh
@@ -34,6 +36,7 @@ from .common import (
     _record_event,
     order_money,
 )
+from .errors import OrderNotCancellable
 from .refunds import refunds_reconcile
 from .settle import (
     SettleInput,
@@ -44,6 +47,7 @@ from .settle import (
 logger = logging.getLogger(__name__)
 
 Order = get_model("order", "Order")
+OrderNote = get_model("order", "OrderNote")
 EventHandler = get_class("order.processing", "EventHandler")
 
 Status = MpesaAttemptStatus
@@ -197,11 +201,72 @@ def order_cancel_unpaid(*, order_id: int) -> bool:
         if open_or_paid.exists():
             _part_paid_order_flag(order)
             return False
-        _order_move(order, ORDER_PENDING, ORDER_CANCELLED)  # the road settling takes
-        EventHandler().cancel_stock_allocations(order)
+        _order_cancel(order)
         emails.order_email_queue(order_id=order.pk, kind=OrderEmail.Kind.CANCELLED)
     logger.info("Unpaid order cancelled", extra={"order_number": order.number})
     return True
+
+
+def _order_cancel(order) -> None:
+    """Cancel a pending order and release its stock; called with its attempts and the
+    order locked, once the caller has made sure no money is on its way or recorded."""
+    _order_move(order, ORDER_PENDING, ORDER_CANCELLED)  # the road settling takes
+    EventHandler().cancel_stock_allocations(order)
+
+
+CUSTOMER_CANCELLED_NOTE = "Cancelled by the customer from the payment page"
+
+
+def order_cancel_by_customer(*, order_number: str, now=None) -> Order:
+    """The customer gives up an order they have not paid for: it is cancelled and its stock
+    released, like an unpaid order past its time (``order_cancel_unpaid``), at once.
+
+    Refused (``OrderNotCancellable``, a message fit for the customer) while a prompt may
+    still be on their phone (younger than ``MPESA_PROMPT_TIMEOUT_SECONDS``: their PIN could
+    still pay it), or once any M-Pesa money reached the order: that needs staff, who can
+    refund it. A prompt older than that is closed first, as a new prompt would close it
+    (``stk_push_resend``). Returns the cancelled order.
+    """
+    now = now or timezone.now()
+    prompt_open_since = now - timedelta(seconds=settings.MPESA_PROMPT_TIMEOUT_SECONDS)
+    with transaction.atomic():
+        # Attempts first, then the order: the lock order settling and expiry take.
+        attempts = list(
+            MpesaPaymentAttempt.objects.select_for_update()
+            .filter(order_number=order_number)
+            .order_by("pk")
+        )
+        order = Order.objects.select_for_update().filter(number=order_number).first()
+        if order is None or order.status != ORDER_PENDING:
+            raise OrderNotCancellable(_("This order is no longer waiting for payment."))
+        money_arrived = any(
+            attempt.status in (Status.SUCCEEDED, Status.REVIEW) or attempt.recorded_on_order
+            for attempt in attempts
+        )
+        if money_arrived or order.sources.filter(amount_debited__gt=0).exists():
+            raise OrderNotCancellable(
+                _(
+                    "M-Pesa money has already reached us for this order, so it cannot be "
+                    "cancelled here. Please contact us and we will sort it out with you."
+                )
+            )
+        open_attempts = [attempt for attempt in attempts if attempt.is_open]
+        if any(attempt.created_at >= prompt_open_since for attempt in open_attempts):
+            raise OrderNotCancellable(
+                _(
+                    "A payment prompt is still open on your phone. Decline it there, or wait "
+                    "until it ends, then cancel the order."
+                )
+            )
+        for attempt in open_attempts:
+            attempt.status = Status.EXPIRED
+            attempt.settled_at = now
+            attempt.save(update_fields=["status", "settled_at", "updated_at"])
+            _record_event(attempt, "superseded", "Customer cancelled the order")
+        _order_cancel(order)
+        order.notes.create(note_type=OrderNote.SYSTEM, message=CUSTOMER_CANCELLED_NOTE)
+    logger.info("Order cancelled by the customer", extra={"order_number": order.number})
+    return order
 
 
 def _part_paid_order_flag(order) -> None:
