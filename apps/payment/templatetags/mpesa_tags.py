@@ -90,3 +90,18 @@ def mpesa_order_refundable(order):
         if services.refund_refusal(payment) is None:
             total += services.refundable_money(payment).refundable
     return total
+
+
+@register.simple_tag
+def mpesa_order_receipts(order) -> dict:
+    """A customer's view of an order's M-Pesa money: the payments that reached it (receipt,
+    amount, when) and the balance still due (nothing once the order is settled)."""
+    payments = order.mpesa_attempts.filter(recorded_on_order=True).order_by("settled_at", "pk")
+    money = services.order_money(order)
+    pending = order.status == services.ORDER_PENDING
+    return {
+        "payments": list(payments),
+        "received": money.received,
+        "balance": money.balance if pending else Decimal(0),
+        "pending": pending,
+    }
