@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from apps.payment.models import MpesaPaymentAttempt
 from tests.browser.axe import accessibility_report
-from tests.browser.conftest import basket_badge, check_out_as_guest
+from tests.browser.conftest import basket_badge, check_out_as_guest, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -142,6 +142,28 @@ def test_the_storefront_every_checkout_step_and_the_staff_mpesa_pages_pass_axe(
 
 TOUCH_TARGET_PX = 44
 
+#: The navigation bar's visible controls in the order Tab reaches them (document order,
+#: no positive tabindex in the shop), each with where it is drawn.
+NAVBAR_FOCUS_ORDER = """() => Array.from(
+    document.querySelectorAll("nav.shop-navbar :is(a[href], button, input)")
+).filter((el) => el.offsetParent !== null && el.tabIndex >= 0).map((el) => {
+    const box = el.getBoundingClientRect();
+    return {name: el.id || el.className || el.tagName, top: Math.round(box.top), left: box.left};
+})"""
+
+
+def assert_tab_order_follows_reading_order(page: Page) -> None:
+    """Tab goes through the navbar row by row, left to right, as the eye reads it."""
+    controls = page.evaluate(NAVBAR_FOCUS_ORDER)
+    rows: list[int] = []
+    for control in controls:  # controls within 20 px of height share a row
+        if not rows or control["top"] > rows[-1] + 20:
+            rows.append(control["top"])
+        control["row"] = len(rows)
+    reading_order = sorted(controls, key=lambda control: (control["row"], control["left"]))
+    assert controls == reading_order, [control["name"] for control in controls]
+
+
 #: Every control a thumb uses on the catalogue, the product page and the basket.
 TOUCH_TARGETS = {
     "/catalogue/": [
@@ -182,6 +204,8 @@ def test_on_a_360px_phone_search_is_in_sight_filters_come_first_and_targets_are_
     page = browser_page
     page.set_viewport_size(PHONE)
     page.goto("/catalogue/")
+    screenshot(page, "catalogue-phone")
+    assert_tab_order_follows_reading_order(page)
 
     search = page.get_by_label("Search products")
     expect(search).to_be_visible()
@@ -217,3 +241,5 @@ def test_on_a_360px_phone_search_is_in_sight_filters_come_first_and_targets_are_
     page.goto("/catalogue/")
     expect(page.locator(".shop-filters")).to_have_attribute("open", "")
     expect(page.locator(".shop-filters > summary")).to_be_hidden()
+    assert_tab_order_follows_reading_order(page)
+    screenshot(page, "catalogue-desktop")
