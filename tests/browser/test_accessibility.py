@@ -11,7 +11,7 @@ from oscar.core.loading import get_model
 from playwright.sync_api import Page, expect
 
 from apps.payment.models import MpesaPaymentAttempt
-from tests.browser.axe import accessibility_report
+from tests.browser.axe import accessibility_report, assert_accessible
 from tests.browser.conftest import basket_badge, check_out_as_guest, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -221,6 +221,7 @@ def test_on_a_360px_phone_search_is_in_sight_filters_come_first_and_targets_are_
     small = []
     for selector in TOUCH_TARGETS["/catalogue/"]:
         small += undersized(page, selector)
+    assert_accessible(page, "catalogue with pagination and the filters open")
     page.get_by_role("button", name="Menu").click()
     small += undersized(page, "#shop-navbar-menu .nav-link")
 
