@@ -23,13 +23,18 @@ class CheckoutSessionMixin(session.CheckoutSessionMixin):
     def check_basket_is_not_empty(self, request):
         """Oscar's, except that an empty basket whose shopper has an unpaid order goes to
         that order's payment page."""
-        if request.basket.is_empty and (order := checkout_unpaid_order(request)):
+        if not request.basket.is_empty:  # (counts the lines: asked once)
+            return
+        if order := checkout_unpaid_order(request):
             raise FailedPreCondition(
                 url=order.pay_url,
                 message=_("Order %(number)s is waiting for payment. Pay for it here.")
                 % {"number": order.number},
             )
-        super().check_basket_is_not_empty(request)
+        raise FailedPreCondition(
+            url=reverse("basket:summary"),
+            message=_("You need to add some items to your basket to checkout"),
+        )
 
     def check_basket_is_valid(self, request):
         """Oscar's check, on the lines' stock levels read again (one query), each refusal
