@@ -365,6 +365,8 @@ class OrderEmail(models.Model):
         CANCELLED = "cancelled", _("Order cancelled (not paid)")
         # Owed again by each refund completed on the order; lists all of them.
         REFUND = "refund", _("Money refunded")
+        # A guest's order still unpaid after MPESA_PAY_REMINDER_MINUTES: its payment link.
+        PAY_REMINDER = "pay_reminder", _("Pay your order (still unpaid)")
 
     order = models.ForeignKey("order.Order", on_delete=models.CASCADE, related_name="emails")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -384,6 +384,9 @@ MPESA_QUERY_INTERVAL_SECONDS = env.int("MPESA_QUERY_INTERVAL_SECONDS", default=1
 MPESA_ATTEMPT_EXPIRY_SECONDS = env.int("MPESA_ATTEMPT_EXPIRY_SECONDS", default=600)
 # An order still unpaid this long after it was placed is cancelled and its stock released.
 MPESA_ORDER_EXPIRY_MINUTES = env.int("MPESA_ORDER_EXPIRY_MINUTES", default=60)
+# A guest order still unpaid this many minutes after it was placed (the prompt failed or
+# was never answered) gets one "pay your order" email with its payment link; 0: never.
+MPESA_PAY_REMINDER_MINUTES = env.int("MPESA_PAY_REMINDER_MINUTES", default=5)
 # Offer Paybill (C2B) as the fallback on the waiting page and the order page. Turn it on
 # once the shop's C2B URLs are registered (manage.py mpesa_register_c2b); `make run`
 # registers them with the simulator by itself.

@@ -308,8 +308,35 @@ def _send_order_refunded(order, mail_connection=None) -> None:
     dispatcher.dispatch_order_messages(order, messages, ORDER_REFUNDED_EMAIL_CODE)
 
 
+ORDER_PAY_REMINDER_EMAIL_CODE = "ORDER_PAY_REMINDER"
+
+
+def _send_pay_reminder(order, mail_connection=None) -> None:
+    """The order's payment link, for a guest whose order is still unpaid (none once it
+    is paid or cancelled: the reminder is then done without a message)."""
+    # Imported here: the services and the waiting page import this module.
+    from .services import ORDER_PENDING, order_money
+    from .waiting import waiting_page_url
+
+    if order.status != ORDER_PENDING:
+        return
+    context = _order_message_context(order)
+    site = Site.objects.get_current()
+    context.update(
+        pay_url=f"{settings.OSCAR_URL_SCHEMA}://{site.domain}{waiting_page_url(order.number)}",
+        balance=order_money(order).balance,
+        expiry_minutes=settings.MPESA_ORDER_EXPIRY_MINUTES,
+        show_paybill=settings.MPESA_C2B_ENABLED,
+        paybill_number=settings.MPESA_SHORTCODE,
+    )
+    dispatcher = OrderDispatcher(logger=logger, mail_connection=mail_connection)
+    messages = dispatcher.dispatcher.get_messages(ORDER_PAY_REMINDER_EMAIL_CODE, context)
+    dispatcher.dispatch_order_messages(order, messages, ORDER_PAY_REMINDER_EMAIL_CODE)
+
+
 SENDERS = {
     Kind.CONFIRMATION: _send_order_confirmation,
     Kind.CANCELLED: _send_order_cancelled,
     Kind.REFUND: _send_order_refunded,
+    Kind.PAY_REMINDER: _send_pay_reminder,
 }

@@ -1,5 +1,5 @@
-"""Settle M-Pesa payments whose callback never came, cancel orders nobody paid, and
-drop prompt counts of ended windows.
+"""Settle M-Pesa payments whose callback never came, cancel orders nobody paid, remind
+guests of orders still unpaid, and drop prompt counts of ended windows.
 
 Run it from cron every minute or two (see README, "Reconciliation"); it is safe to run
 while callbacks arrive and in several places at once. ``--every SECONDS`` keeps it running,
@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand
 
 from apps.payment.mpesa import services
 from apps.payment.mpesa.services import limits
+from apps.payment.mpesa.services.reminders import pay_reminders_queue
 
 logger = logging.getLogger(__name__)
 
@@ -58,3 +59,4 @@ class Command(BaseCommand):
             f"refunds asked about {report.refunds_asked}, emails sent {report.emails_sent}"
         )
         self.stdout.write(f"prompt counts: {limits.purge_ended_windows()} ended windows dropped")
+        self.stdout.write(f"pay reminders queued: {pay_reminders_queue()}")
