@@ -46,6 +46,8 @@ def redis_cache_setting(location: str, key_prefix: str, retry_seconds: float = 5
         "KEY_PREFIX": key_prefix,
         "OPTIONS": {
             "CLIENT_CLASS": "oscar_shop.redis_cache.CircuitBreakerClient",
+            # A value an earlier release wrote with classes since moved reads as a miss.
+            "SERIALIZER": "oscar_shop.cache_serializer.ReleaseTolerantPickleSerializer",
             "IGNORE_EXCEPTIONS": True,
             "SOCKET_CONNECT_TIMEOUT": 0.25,
             "SOCKET_TIMEOUT": 0.25,

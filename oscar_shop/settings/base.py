@@ -198,6 +198,8 @@ if REDIS_URL:
             "KEY_PREFIX": "oscar_shop",
             "OPTIONS": {
                 "CLIENT_CLASS": "oscar_shop.redis_cache.CircuitBreakerClient",
+                # A value an earlier release wrote with classes since moved reads as a miss.
+                "SERIALIZER": "oscar_shop.cache_serializer.ReleaseTolerantPickleSerializer",
                 "IGNORE_EXCEPTIONS": True,  # a failed call reads as a miss, not a 500
                 "SOCKET_CONNECT_TIMEOUT": REDIS_TIMEOUT_SECONDS,
                 "SOCKET_TIMEOUT": REDIS_TIMEOUT_SECONDS,

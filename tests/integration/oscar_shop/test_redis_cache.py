@@ -178,3 +178,17 @@ def test_django_redis_answers_an_interrupted_call_as_a_miss_with_ignore_exceptio
     strict = backend_for(redis_server, IGNORE_EXCEPTIONS=False)
     with pytest.raises(RedisConnectionError):
         strict.get("key")
+
+
+def test_a_value_whose_class_a_deploy_moved_reads_as_a_miss(redis_server):
+    """A page cached by the release before (its class at its old import path) is rendered
+    again, not a 500 on every cached page until Redis is flushed."""
+    cache = backend_for(redis_server)
+    cache.set("page", "kept")
+    written_by_the_release_before = b"capps.shop.page_cache\nPage\n)\x81."
+    raw = cache.client.get_client()
+    raw.set(cache.client.make_key("page"), written_by_the_release_before)
+
+    assert cache.get("page") is None
+    cache.set("page", "rendered again")
+    assert cache.get("page") == "rendered again"

@@ -50,6 +50,7 @@ def test_redis_down_is_a_cache_miss_with_a_short_timeout_and_a_breaker():
     options = production_settings("CACHES")["CACHES"]["default"]["OPTIONS"]
     assert options == {
         "CLIENT_CLASS": "oscar_shop.redis_cache.CircuitBreakerClient",
+        "SERIALIZER": "oscar_shop.cache_serializer.ReleaseTolerantPickleSerializer",
         "IGNORE_EXCEPTIONS": True,
         "SOCKET_CONNECT_TIMEOUT": 0.25,
         "SOCKET_TIMEOUT": 0.25,
