@@ -225,5 +225,5 @@ def test_a_postgresql_connection_dropped_between_requests_is_replaced(catalogue,
 def _answers(url: str) -> bool:
     try:
         return requests.get(url, timeout=5).status_code == 200
-    except requests.ConnectionError:
+    except (requests.ConnectionError, requests.Timeout):  # not up yet, or its first page slow
         return False

@@ -269,7 +269,7 @@ def test_the_dashboard_menu_shows_only_the_entries_the_account_may_open(client, 
 
     for url_name, level in NAVIGATION.items():
         assert (f'href="{reverse(url_name)}"' in page) is (role in ALLOWED[level]), url_name
-    assert ('<i class="fas fa-mobile-alt"></i>' in page) is (role != "staff")
+    assert ('<i class="fas fa-mobile-alt" aria-hidden="true"></i>' in page) is (role != "staff")
 
 
 @pytest.fixture
