@@ -1,5 +1,6 @@
 """Which shipping methods a basket may use, by where it goes and what it costs."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -45,3 +46,32 @@ class Repository(repository.Repository):
             methods.append(NairobiDelivery())
         methods += [CountrywideCourier(), CollectInStore()]
         return methods
+
+
+@dataclass(frozen=True)
+class FreeDeliveryNudge:
+    """How far a basket is from free delivery, for the basket page and checkout summary."""
+
+    threshold: Decimal
+    remaining: Decimal
+
+    @property
+    def qualifies(self) -> bool:
+        return self.remaining <= 0
+
+    @property
+    def progress_percent(self) -> int:
+        if self.qualifies or self.threshold <= 0:
+            return 100
+        return int((self.threshold - self.remaining) * 100 / self.threshold)
+
+
+def free_delivery_nudge(basket: Any) -> FreeDeliveryNudge | None:
+    """The free-delivery nudge for a basket that is delivered, else None (an empty basket,
+    or one with nothing to deliver). The threshold is the same one the repository applies:
+    the basket's total with VAT, after its discounts."""
+    if not basket.num_lines or not basket.is_shipping_required():
+        return None
+    threshold = free_delivery_threshold()
+    remaining = max(threshold - basket.total_incl_tax, Decimal("0"))
+    return FreeDeliveryNudge(threshold=threshold, remaining=remaining)

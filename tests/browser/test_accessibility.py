@@ -117,7 +117,7 @@ def test_the_storefront_every_checkout_step_and_the_staff_mpesa_pages_pass_axe(
     assert audit.pages == 2 * 14
 
     # The prompt waits on the virtual phone: the order and its M-Pesa attempt exist.
-    page.get_by_role("button", name="Place order and pay").click()
+    page.locator("#place-order").click()
     page.wait_for_url("**/checkout/pay/**")
     attempt = MpesaPaymentAttempt.objects.get()
     page.context.clear_cookies()

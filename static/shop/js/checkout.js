@@ -63,7 +63,9 @@
       if (event.defaultPrevented) { return; }
       if (form.dataset.submitted) { event.preventDefault(); return; }
       form.dataset.submitted = "true";
-      form.querySelectorAll("button[type=submit]").forEach(function (button) {
+      // form.elements: the form's buttons, and those outside it that name it (form="…").
+      Array.prototype.forEach.call(form.elements, function (button) {
+        if (button.tagName !== "BUTTON" || button.type !== "submit") { return; }
         button.disabled = true;
         if (button.dataset.loadingText) { button.textContent = button.dataset.loadingText; }
       });

@@ -73,3 +73,8 @@ def test_a_paid_guest_order_shows_its_mpesa_receipt_and_nothing_to_pay(
     assert page.html.select_one("[data-order-balance]") is None
     assert page.html.select_one("#mpesa-pay-pending") is None
     assert "Write a review" not in page
+    # The contact phone as Kenyans write it, as on the thank-you page.
+    delivery = page.html.select_one("address").get_text(" ", strip=True)
+    assert "0712 345 678" in delivery and "+254" not in delivery
+    thank_you = django_app.get("/checkout/thank-you/")
+    assert thank_you.html.select_one("[data-contact-phone]").text == "0712 345 678"
