@@ -55,6 +55,7 @@ logger = logging.getLogger(__name__)
 CustomerHistoryManager = get_class("customer.history", "CustomerHistoryManager")
 SearchForm = get_class("search.forms", "SearchForm")
 StockRecord = get_model("partner", "StockRecord")
+Product = get_model("catalogue", "Product")
 
 #: Response header telling whether a page came from the cache (hit), was rendered and
 #: stored (miss) or was rendered for this request only (bypass): a diagnostic, sent only
@@ -260,8 +261,11 @@ def product_stock(product_id: object) -> tuple | None:
         product_id = int(product_id)
     except (TypeError, ValueError):
         return None
+    # The product and its variants by id first: an OR across the join to the product
+    # table scanned both tables (12 ms at 10,000 products, on every product page view).
+    family = Product.objects.filter(Q(pk=product_id) | Q(parent_id=product_id)).values("pk")
     return tuple(
-        StockRecord.objects.filter(Q(product_id=product_id) | Q(product__parent_id=product_id))
+        StockRecord.objects.filter(product_id__in=family)
         .order_by("pk")
         .values_list("pk", "price", "num_in_stock", "num_allocated")
     )
