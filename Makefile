@@ -27,14 +27,13 @@ install-test: $(VENV)/.installed-test
 browsers:
 	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
-## run: install, migrate, load the demo shop, index it and serve it on http://$(HOST):$(PORT)
+## run: install, migrate, load the demo shop and serve it on http://$(HOST):$(PORT)
 run: export MPESA_BASE_URL ?= http://$(HOST):$(PORT)
 run: export MPESA_CALLBACK_BASE_URL ?= http://$(HOST):$(PORT)
 run: export SHOP_DOMAIN ?= $(HOST):$(PORT)
 run: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_demo_shop
-	$(MANAGE) rebuild_index --noinput
 	$(MANAGE) shop_banner --url http://$(HOST):$(PORT)
 	@# Once the server answers, register the Paybill URLs with the simulator it serves.
 	@(for i in $$(seq 60); do sleep 1; $(MANAGE) mpesa_register_c2b >/dev/null 2>&1 && break; done &)

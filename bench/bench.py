@@ -23,7 +23,6 @@ import contextlib
 import json
 import os
 import platform
-import shutil
 import signal
 import subprocess
 import sys
@@ -137,7 +136,6 @@ def shop_env(name: str, settings: str = "bench") -> dict:
             "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB[name]}",
             "DJANGO_STATIC_ROOT": str(VAR / "static"),
             "DJANGO_MEDIA_ROOT": str(VAR / f"media-{name}"),
-            "WHOOSH_INDEX_PATH": str(VAR / f"whoosh-{name}"),
             "DJANGO_EMAIL_HOST": "127.0.0.1",
             "DJANGO_EMAIL_PORT": str(SMTP_PORT),
             "DJANGO_EMAIL_USE_TLS": "false",
@@ -173,7 +171,6 @@ def build_database(name: str, products: int, orders: int) -> None:
         + ["-c", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)", "-c", f"CREATE DATABASE {db}"]
     )
     run(["redis-cli", "-n", str(REDIS_DB[name]), "flushdb"], capture_output=True)
-    shutil.rmtree(VAR / f"whoosh-{name}", ignore_errors=True)
     local = shop_env(name, settings="local")
     run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env=local)
     run(

@@ -41,7 +41,6 @@ def shop_env() -> dict:
             "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
             "REDIS_URL": "redis://127.0.0.1:6379/14",
             "DJANGO_MEDIA_ROOT": str(VAR / "media"),
-            "WHOOSH_INDEX_PATH": str(VAR / "whoosh"),
             "MPESA_ENVIRONMENT": "simulator",
             "MPESA_BASE_URL": base,
             "MPESA_CALLBACK_BASE_URL": base,
@@ -67,7 +66,6 @@ def build() -> None:
     run(["redis-cli", "-n", "14", "flushdb"], capture_output=True)
     run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env=env)
     run([PYTHON, "manage.py", "load_demo_shop"], env=env, stdout=subprocess.DEVNULL)
-    run([PYTHON, "manage.py", "rebuild_index", "--noinput", "-v0"], env=env)
     # Enough stock that no shopper finds a product sold out during the run.
     run(
         [PYTHON, "manage.py", "shell", "-c"]

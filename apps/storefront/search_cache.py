@@ -1,12 +1,11 @@
-"""Whoosh with its answers cached until the catalogue or the index changes.
+"""Search answers kept in the cache until the catalogue changes.
 
 The catalogue and category pages are search queries (Oscar lists products through
-haystack, with facets). Whoosh answers them by collecting and sorting every matching
-document, twice per page (the count, then the page): with 10,000 products that is most
-of a second, and it grows with the catalogue. The answers of a query (result ids, hit
-count, facet counts) are kept in the default cache under the catalogue version, so a
-listing costs Whoosh once per catalogue change instead of once per page view. Updating
-or clearing the index bumps the version (``apps.storefront.cache``).
+haystack, with facets), asked twice per page (the count, then the page). The answers of a
+query (result ids, hit count, facet counts) are kept in the default cache under the
+catalogue version, which the database advances on every catalogue write
+(``apps.storefront.triggers``), so a listing is computed once per catalogue change instead
+of twice per page view (``apps.search.engine.backend`` uses ``CachedAnswers``).
 
 What a visitor types is a new query each time, so the cache holds a fixed number of
 answers whatever arrives: ``SHOP_SEARCH_CACHE_SLOTS`` slots, and a search is kept in one
@@ -25,9 +24,8 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
-from haystack.backends.whoosh_backend import WhooshEngine, WhooshSearchBackend
 
-from apps.storefront.cache import bump_catalogue_version, catalogue_version, fragment_timeout
+from apps.storefront.cache import catalogue_version, fragment_timeout
 
 logger = logging.getLogger(__name__)
 
@@ -79,10 +77,13 @@ def _current(kept: object, version: int) -> bool:
     return isinstance(kept, Kept) and kept.version == version
 
 
-class CachedWhooshSearchBackend(WhooshSearchBackend):
+class CachedAnswers:
+    """A search backend's ``search`` answered from the cache when the same search was
+    answered for the current catalogue version; else by the backend's ``answer``."""
+
     def search(self, query_string, **kwargs) -> dict:
         if not _cacheable(query_string, kwargs):
-            return super().search(query_string, **kwargs)
+            return self.answer(query_string, **kwargs)
         digest = _digest(query_string, kwargs)
         keys = slot_keys(digest)
         version = catalogue_version()
@@ -91,23 +92,10 @@ class CachedWhooshSearchBackend(WhooshSearchBackend):
             found = kept.get(key)
             if _current(found, version) and found.digest == digest:
                 return found.answer
-        answer = super().search(query_string, **kwargs)
+        answer = self.answer(query_string, **kwargs)
         free = [key for key in keys if not _current(kept.get(key), version)]
         cache.set((free or keys)[0], Kept(version, digest, answer), fragment_timeout())
         return answer
 
-    def update(self, index, iterable, commit=True) -> None:
-        super().update(index, iterable, commit=commit)
-        bump_catalogue_version()
-
-    def remove(self, obj_or_string, commit=True) -> None:
-        super().remove(obj_or_string, commit=commit)
-        bump_catalogue_version()
-
-    def clear(self, models=None, commit=True) -> None:
-        super().clear(models=models, commit=commit)
-        bump_catalogue_version()
-
-
-class CachedWhooshEngine(WhooshEngine):
-    backend = CachedWhooshSearchBackend
+    def answer(self, query_string, **kwargs) -> dict:
+        raise NotImplementedError

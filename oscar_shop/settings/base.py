@@ -284,14 +284,37 @@ ORDER_EMAIL_WORKER_POLL_SECONDS = env.float("ORDER_EMAIL_WORKER_POLL_SECONDS", d
 # failed) is sent by mpesa_reconcile; after each failure the pause doubles, up to an hour.
 ORDER_EMAIL_RETRY_SECONDS = env.int("ORDER_EMAIL_RETRY_SECONDS", default=60)
 
-# --- Search (Whoosh; Haystack's simple backend breaks Oscar's catalogue pages) ------
+# --- Search: the shop's own database (apps/search/engine), no index files ------------------
 
 HAYSTACK_CONNECTIONS = {
     "default": {
-        "ENGINE": "apps.storefront.search_cache.CachedWhooshEngine",  # Whoosh, answers cached
-        "PATH": env("WHOOSH_INDEX_PATH", default=str(BASE_DIR / "var" / "whoosh_index")),
-        # The spelling suggester costs most of the search time; shoppers get none of it.
+        "ENGINE": "apps.search.engine.backend.ShopSearchEngine",
+        # Misspelt words are corrected by the engine itself (the search page says so).
         "INCLUDE_SPELLING": False,
+    },
+}
+
+# Oscar's facets with the shop's own: the type and rating as Oscar has them, whether a
+# product is available, and price ranges in shillings (lower bound in, upper bound out).
+OSCAR_SEARCH_FACETS = {
+    "fields": {
+        "product_class": {"name": _("Type"), "field": "product_class"},
+        "availability": {"name": _("Availability"), "field": "availability"},
+        "rating": {"name": _("Rating"), "field": "rating"},
+    },
+    "queries": {
+        "price_range": {
+            "name": _("Price"),
+            "field": "price",
+            "queries": [
+                (_("Under KSh 500"), "[0 TO 500]"),
+                (_("KSh 500 to 1,000"), "[500 TO 1000]"),
+                (_("KSh 1,000 to 2,500"), "[1000 TO 2500]"),
+                (_("KSh 2,500 to 5,000"), "[2500 TO 5000]"),
+                (_("KSh 5,000 to 10,000"), "[5000 TO 10000]"),
+                (_("KSh 10,000 and more"), "[10000 TO *]"),
+            ],
+        },
     },
 }
 

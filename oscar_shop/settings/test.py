@@ -12,13 +12,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # sender turn it back on).
 ORDER_EMAILS_SENT_BY = "inline"
 MEDIA_ROOT = tempfile.mkdtemp(prefix="oscar-shop-test-media-")
-HAYSTACK_CONNECTIONS = {
-    "default": {
-        "ENGINE": "apps.storefront.search_cache.CachedWhooshEngine",  # Whoosh, answers cached
-        "PATH": tempfile.mkdtemp(prefix="oscar-shop-test-whoosh-"),
-        "INCLUDE_SPELLING": False,
-    },
-}
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # The Daraja simulator answers at once in tests; its prompts keep their real timeout.
 DARAJA_SIMULATOR_CALLBACK_DELAY = 0.0

@@ -5,7 +5,6 @@ sight, the filters come before the products and every control is at least 44 x 4
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.management import call_command
 from oscar.apps.search.views.base import BaseSearchView
 from oscar.core.loading import get_model
 from playwright.sync_api import Page, expect
@@ -197,10 +196,8 @@ def undersized(page: Page, selector: str) -> list[str]:
 def test_on_a_360px_phone_search_is_in_sight_filters_come_first_and_targets_are_44px(
     browser_page, shop, monkeypatch
 ):
-    # Two products a page, so the catalogue of three has pagination to measure; the search
-    # index (which lists the catalogue) is rebuilt for this test's products alone.
+    # Two products a page, so the catalogue of three has pagination to measure.
     monkeypatch.setattr(BaseSearchView, "paginate_by", 2)
-    call_command("rebuild_index", interactive=False, verbosity=0)
     page = browser_page
     page.set_viewport_size(PHONE)
     page.goto("/catalogue/")

@@ -4,10 +4,7 @@ Each is a Django test client whose session and basket are made once per test; th
 properties run every example in a rolled-back savepoint (``invariants.rolled_back``), so
 the examples all start from here."""
 
-import secrets
-
 import pytest
-import whoosh.codec.base
 from django.contrib.auth import get_user_model
 from django.test import Client
 
@@ -25,17 +22,6 @@ KENYAN_ADDRESS = {
     "state": "Nairobi",
     "phone_number": "0712 345 678",
 }
-
-
-@pytest.fixture(autouse=True)
-def _search_index_segments_named_apart(monkeypatch):
-    """Hypothesis seeds Python's ``random`` alike for each example, and Whoosh names a new
-    index segment from it: two examples saving a product wrote segments of one name, the
-    second commit failed and left the index locked (every later save waited for ever).
-    Here the names come from the system's randomness."""
-    monkeypatch.setattr(
-        whoosh.codec.base, "random_name", lambda size=28: secrets.token_hex(size)[:size]
-    )
 
 
 def redirected_to(response, path: str) -> bool:

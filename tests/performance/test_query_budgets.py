@@ -30,8 +30,9 @@ SEARCH_BUDGET = 1  # the products, from the ids the index found
 # Right after a catalogue change the version is read again (1) and no fragment is current:
 # the products are read with what a card reads (rows with classes, stock records, images,
 # variants: 4), and the category menu (2), the sidebar (2) and the footer's information
-# pages (1) are rendered again.
-CHANGED_LISTING_BUDGET = 10
+# pages (1) are rendered again; the search engine reads the listing's rows once (1: the
+# count and the page share it).
+CHANGED_LISTING_BUDGET = 11
 # The product, stock records, images, breadcrumb category, attribute values, the review
 # permission, recommendations (with their classes), recently viewed products.
 PRODUCT_BUDGET = 8

@@ -126,7 +126,6 @@ def embedded_shop_env(workdir: Path, settings_module: str) -> dict[str, str]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": settings_module,
         "DATABASE_URL": f"sqlite:///{workdir / 'shop.sqlite3'}",
-        "WHOOSH_INDEX_PATH": str(workdir / "whoosh"),
         "DJANGO_MEDIA_ROOT": str(workdir / "media"),
         "DJANGO_DEBUG": "true",  # as `make run` serves it
         "REDIS_URL": "",

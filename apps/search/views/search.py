@@ -8,11 +8,12 @@ from oscar.core.loading import get_model
 
 from apps.catalogue.mixins import CardPrefetchMixin
 
+Category = get_model("catalogue", "Category")
 UserSearch = get_model("analytics", "UserSearch")
 
 #: The longest search the shop runs; what is typed past it is dropped. No title or phrase
-#: a shopper looks for is longer, and Whoosh's query parser takes seconds of CPU on
-#: thousands of characters (70,000 took 3 s): one request could hold a worker.
+#: a shopper looks for is longer, and a search of thousands of characters could hold a
+#: worker (every word is looked up, and corrected when nothing finds it).
 SEARCH_QUERY_MAX_LENGTH = 200
 
 
@@ -27,6 +28,21 @@ class FacetedSearchView(CardPrefetchMixin, oscar_search.FacetedSearchView):
             data["q"] = data["q"][:SEARCH_QUERY_MAX_LENGTH]
             kwargs["data"] = data
         return kwargs
+
+    def get_context_data(self, *args, **kwargs):
+        """Oscar's, with what the search engine says about the query: the words it searched
+        instead of misspelt ones, whether only some words were found, and for a search
+        that found nothing, the closest words the catalogue has and its departments."""
+        context = super().get_context_data(*args, **kwargs)
+        paginator = context.get("paginator")
+        searched = getattr(paginator, "object_list", None)
+        said = getattr(getattr(searched, "query", None), "shop", None) or {}
+        context["search_corrected"] = said.get("corrected", "")
+        context["search_partial"] = said.get("partial", False)
+        context["search_suggestions"] = said.get("suggestions", [])
+        if paginator is not None and not paginator.count:
+            context["departments"] = Category.objects.filter(depth=1, is_public=True)
+        return context
 
     def dispatch(self, request, *args, **kwargs):
         """Oscar's, whose analytics keep a signed-in shopper's searches (``UserSearch``):

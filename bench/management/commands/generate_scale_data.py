@@ -3,7 +3,6 @@
 import time
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
@@ -19,20 +18,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--products", type=int, default=10_000)
         parser.add_argument("--orders", type=int, default=100_000)
-        parser.add_argument(
-            "--no-index", action="store_true", help="do not update the search index"
-        )
 
-    def handle(self, *args, products: int, orders: int, no_index: bool, **options) -> None:
+    def handle(self, *args, products: int, orders: int, **options) -> None:
         if not settings.SHOP_DEMO_ALLOWED:
             raise CommandError("Scale data is for development and benchmarks only.")
         started = time.monotonic()
         made = generate_products(products, progress=self.stdout.write)
         self.stdout.write(f"{made} products in {time.monotonic() - started:.1f} s")
-        if not no_index:
-            indexed = time.monotonic()
-            call_command("update_index", verbosity=0)
-            self.stdout.write(f"search index updated in {time.monotonic() - indexed:.1f} s")
         placed = time.monotonic()
         generate_orders(orders, progress=self.stdout.write)
         self.stdout.write(f"{orders} orders in {time.monotonic() - placed:.1f} s")

@@ -184,7 +184,6 @@ def test_a_postgresql_connection_dropped_between_requests_is_replaced(catalogue,
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "oscar_shop.settings.local",
         "DATABASE_URL": database_url(),
-        "WHOOSH_INDEX_PATH": str(tmp_path / "whoosh"),
         "DJANGO_MEDIA_ROOT": django_settings.MEDIA_ROOT,
         "DJANGO_DEBUG": "false",
     }

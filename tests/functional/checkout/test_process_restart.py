@@ -79,7 +79,6 @@ def shop_env(tmp_path):
         "DJANGO_DEBUG": "false",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'shop.sqlite3'}",
         "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
-        "WHOOSH_INDEX_PATH": str(tmp_path / "whoosh"),
         "MPESA_ENVIRONMENT": "simulator",
         "MPESA_BASE_URL": f"http://127.0.0.1:{daraja_port}",
         "MPESA_CALLBACK_BASE_URL": f"http://127.0.0.1:{shop_port}",
