@@ -1,7 +1,7 @@
 """A customer who left the waiting page can still pay from the order's status page."""
 
 import pytest
-from oscar.test.factories import UserFactory
+from oscar.test.factories import ShippingAddressFactory, UserFactory
 
 from apps.payment.mpesa.waiting import waiting_page_url
 from tests.integration.order.conftest import money_record
@@ -47,3 +47,18 @@ def test_a_paid_order_shows_no_payment_box(django_app, pending_order):
     page = django_app.get(f"/accounts/orders/{pending_order.number}/", user=user)
     assert page.status_code == 200
     assert page.html.select_one("#mpesa-pay-pending") is None
+
+
+def test_a_signed_in_order_page_shows_the_contact_phone_as_kenyans_write_it(
+    django_app, pending_order
+):
+    user = UserFactory()
+    pending_order.user = user
+    pending_order.shipping_address = ShippingAddressFactory(phone_number="+254712345678")
+    pending_order.save()
+
+    page = django_app.get(f"/accounts/orders/{pending_order.number}/", user=user)
+
+    assert page.html.select_one("[data-contact-phone]").text == "0712 345 678"
+    assert page.html.select_one("#mpesa-pay-pending") is not None  # still unpaid
+    assert page.html.select_one("[data-order-total]") is not None  # the shop's total row
