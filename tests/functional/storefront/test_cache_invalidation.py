@@ -248,6 +248,26 @@ def test_a_change_made_by_another_process_shows_here_within_the_staleness_bound(
         time.sleep(0.05)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_product_renamed_by_another_process_is_searched_by_its_new_name(search_index):
+    """Search reads the catalogue tables: no index on this machine to update, the answer
+    cached here is dropped with the catalogue version the other process's write advanced."""
+    kettle = search_index.kettle
+    assert "Kettle ya umeme" not in view("/search/?q=umeme").content.decode()
+    storefront_version.forget()
+
+    change_in_another_process(
+        "from oscar.core.loading import get_model; "
+        "Product = get_model('catalogue', 'Product'); "
+        f"Product.objects.filter(pk={kettle.pk}).update(title='Kettle ya umeme')"
+    )
+
+    deadline = time.monotonic() + 1 + 2  # the staleness bound, and slack
+    while "Kettle ya umeme" not in view("/search/?q=umeme").content.decode():
+        assert time.monotonic() < deadline, "the other process's change was not searched"
+        time.sleep(0.05)
+
+
 # --- An offer starting on time, with no write --------------------------------------------
 
 
