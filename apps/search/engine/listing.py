@@ -79,36 +79,32 @@ def rows(ids: set[int] | None, category_ids: list[int] | None) -> list[Row]:
 
 
 #: One query for the rows on PostgreSQL. Each product's stock records (its variants' for a
-#: parent): for a few products, by index through an array of the product's and its
-#: variants' ids; for many, all stock records aggregated once.
+#: parent): for the products a search found, by index through their ids and their
+#: variants' parent ids; for a whole listing, all stock records aggregated once.
 _POSTGRESQL_ROWS = """
 SELECT p.id, p.title, pc.name, p.rating, p.date_created, coalesce(pc.track_stock, true),
        stock.price, coalesce(stock.in_stock, false)
 FROM catalogue_product p
 LEFT JOIN catalogue_productclass pc ON pc.id = p.product_class_id
-{stock}
+LEFT JOIN (
+    SELECT product_id, min(price) AS price, bool_or(available) AS in_stock FROM ({stock}) s
+    GROUP BY product_id
+) stock ON stock.product_id = p.id
 WHERE p.is_public AND p.structure IN ('standalone', 'parent') {ids} {categories}
 """
-_AVAILABLE = "bool_or(coalesce(s.num_in_stock, 0) - coalesce(s.num_allocated, 0) > 0)"
-_STOCK_OF_FEW = f"""
-LEFT JOIN LATERAL (
-    SELECT min(s.price) AS price, {_AVAILABLE} AS in_stock
-    FROM partner_stockrecord s
-    WHERE s.product_id = ANY(ARRAY(
-        SELECT p.id UNION ALL SELECT c.id FROM catalogue_product c WHERE c.parent_id = p.id
-    ))
-) stock ON true
-"""
-_STOCK_OF_MANY = f"""
-LEFT JOIN (
-    SELECT coalesce(c.parent_id, c.id) AS product_id, min(s.price) AS price,
-           {_AVAILABLE} AS in_stock
+_AVAILABLE = "coalesce(s.num_in_stock, 0) - coalesce(s.num_allocated, 0) > 0"
+_STOCK_OF_IDS = f"""
+    SELECT s.product_id, s.price, {_AVAILABLE} AS available
+    FROM partner_stockrecord s WHERE s.product_id = ANY(%(ids)s)
+    UNION ALL
+    SELECT c.parent_id, s.price, {_AVAILABLE}
     FROM partner_stockrecord s JOIN catalogue_product c ON c.id = s.product_id
-    GROUP BY 1
-) stock ON stock.product_id = p.id
+    WHERE c.parent_id = ANY(%(ids)s)
 """
-#: Up to this many products, their stock records are read product by product.
-FEW = 500
+_STOCK_OF_ALL = f"""
+    SELECT coalesce(c.parent_id, c.id) AS product_id, s.price, {_AVAILABLE} AS available
+    FROM partner_stockrecord s JOIN catalogue_product c ON c.id = s.product_id
+"""
 
 
 def _postgresql_rows(ids: set[int] | None, category_ids: list[int] | None) -> list[Row]:
@@ -123,7 +119,7 @@ def _postgresql_rows(ids: set[int] | None, category_ids: list[int] | None) -> li
         )
         params["categories"] = list(category_ids)
     with connection.cursor() as cursor:
-        stock = _STOCK_OF_FEW if ids is not None and len(ids) <= FEW else _STOCK_OF_MANY
+        stock = _STOCK_OF_ALL if ids is None else _STOCK_OF_IDS
         sql = _POSTGRESQL_ROWS.format(stock=stock, ids=ids_sql, categories=categories_sql)
         cursor.execute(sql, params)
         return [
