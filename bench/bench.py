@@ -41,7 +41,7 @@ PORT = int(os.environ.get("BENCH_PORT", "8093"))
 SMTP_PORT = int(os.environ.get("BENCH_SMTP_PORT", "2593"))
 BASE = f"http://127.0.0.1:{PORT}"
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
-REDIS_DB = {"small": 12, "big": 13}
+REDIS_DB = {"small": 12, "big": 13, "huge": 11}
 
 REPORT_LUA = """
 done = function(summary, latency, requests)
@@ -304,9 +304,16 @@ def main() -> None:
         action="store_true",
         help="on the big database built before: the search engine's own times",
     )
+    parser.add_argument(
+        "--huge-products",
+        type=int,
+        default=0,
+        help="with --search-only: also time search on a shop of this many products "
+        "(shop_bench_huge, built once)",
+    )
     options = parser.parse_args()
     if options.search_only:
-        search_only()
+        search_only(options.huge_products)
         return
     import mixed  # imports this module by its name: only once this one is loaded
 
@@ -424,7 +431,7 @@ def report_search(out, timing: dict) -> None:
     )
 
 
-def search_only() -> None:
+def search_only(huge_products: int) -> None:
     ensure_services()
     run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env=shop_env("big", "local"))
     lines: list[str] = []
@@ -436,6 +443,31 @@ def search_only() -> None:
     out(f"make bench --search-only — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     out(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}")
     report_search(out, search_timing("big"))
+    if huge_products:
+        out("")
+        try:
+            built = database_size("huge")[0]
+        except subprocess.CalledProcessError:  # not built yet
+            built = 0
+        if built != huge_products:
+            started = time.monotonic()
+            build_database("huge", huge_products, 100)
+            out(f"{huge_products} products built in {time.monotonic() - started:.0f} s")
+        reindex = (
+            "\\timing on\nREINDEX INDEX catalogue_product_search;\n"
+            "REINDEX INDEX catalogue_attributevalue_search;\n"
+        )
+        timed = run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "shop_bench_huge"],
+            input=reindex,
+            capture_output=True,
+            text=True,
+        ).stdout
+        times = [
+            line.split(":", 1)[1].strip() for line in timed.splitlines() if line.startswith("Time:")
+        ]
+        out(f"search indexes (products, attribute values) rebuilt from scratch: {', '.join(times)}")
+        report_search(out, search_timing("huge"))
     SEARCH_RESULTS.write_text("\n".join(lines) + "\n")
     log(f"\nSaved to {SEARCH_RESULTS.relative_to(ROOT)}")
 

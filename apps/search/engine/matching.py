@@ -125,7 +125,9 @@ def catalogue_vocabulary() -> Counter:
         vocabulary = Counter()
         public = Product.objects.filter(is_public=True)
         for title in public.values_list("title", flat=True).iterator(chunk_size=5000):
-            vocabulary.update(words(title))
+            # Words with letters: numbers are never corrected, and model numbers would
+            # outnumber the words (a catalogue of 100,000 numbered products).
+            vocabulary.update(w for w in words(title) if not w.isdigit())
         for name in public.values_list("product_class__name", flat=True).distinct():
             vocabulary.update(words(name or ""))
         for name in Category.objects.values_list("name", flat=True):
