@@ -24,9 +24,13 @@ Category = get_model("catalogue", "Category")
 Product = get_model("catalogue", "Product")
 ProductAttributeValue = get_model("catalogue", "ProductAttributeValue")
 
-#: Suggestions offered on a page that found nothing: at most this many, this far away.
+#: Suggestions offered on a page that found nothing: at most this many, within two letters
+#: of the word typed, or half its length for longer words ("kangaroo" → "kanga").
 SUGGESTIONS = 5
-SUGGESTION_DISTANCE = 2
+
+
+def suggestion_distance(word: str) -> int:
+    return min(4, max(2, len(word) // 2))
 
 
 @dataclass
@@ -108,7 +112,7 @@ def suggestions(typed: list[str]) -> list[str]:
             word,
             known,
             scorer=OSA.distance,
-            score_cutoff=SUGGESTION_DISTANCE,
+            score_cutoff=suggestion_distance(word),
             limit=SUGGESTIONS,
         ):
             hits[candidate] = min(hits.get(candidate, distance), distance)
