@@ -42,14 +42,18 @@ run: install
 	$(MANAGE) runserver --insecure $(HOST):$(PORT)
 
 ## test: install the test tools and run the whole suite (lint, checks, pytest)
+## PYTEST_WORKERS: pytest-xdist processes, each on a test database and a Redis database of
+## its own (README, "Two commands"): one per CPU of CI's 2 (3 took longer, each worker
+## migrating its own database); 0 runs the suite in this one process (PYTEST_ARGS="-n 0" too).
+PYTEST_WORKERS ?= 2
 test: install-test browsers
 	$(BIN)/ruff check .
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 	@# The fuzz tests once more on SQLite, whatever DATABASE_URL the suite ran on (CI:
 	@# PostgreSQL), with half of their examples.
-	DATABASE_URL=sqlite:// SHOP_FUZZ_SHARE=0.5 $(BIN)/pytest tests/fuzz
+	DATABASE_URL=sqlite:// SHOP_FUZZ_SHARE=0.5 $(BIN)/pytest -n $(PYTEST_WORKERS) tests/fuzz
 
 ## bench: gunicorn + PostgreSQL + Redis under wrk, 10,000 products / 100,000 orders (bench/bench.py)
 bench: install

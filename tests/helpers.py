@@ -1,6 +1,7 @@
 """Small helpers shared by tests that run servers: ports, waiting, the database's URL,
-a Redis server of a test's own."""
+the shared Redis database of this test process, a Redis server of a test's own."""
 
+import os
 import socket
 import subprocess
 import time
@@ -35,6 +36,23 @@ def database_url() -> str:
         return f"sqlite:///{db['NAME']}"
     credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def shared_redis_url() -> str:
+    """The Redis database this test process may empty: ``TEST_REDIS_URL`` (default
+    ``redis://127.0.0.1:6379/15``) when the suite runs in one process; with pytest-xdist,
+    worker ``gwN`` counts N databases down from it (gw0 15, gw1 14, gw2 13, ...), so that
+    one worker's ``cache.clear()`` (FLUSHDB) never empties another's."""
+    url = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    base, _, database = url.rpartition("/")
+    number = int(database or 0) - int(worker.removeprefix("gw"))
+    if number < 0:
+        raise RuntimeError(
+            f"TEST_REDIS_URL={url} leaves no Redis database for pytest-xdist worker {worker}: "
+            "give it a higher database number or run fewer workers."
+        )
+    return f"{base}/{number}"
 
 
 def redis_cache_setting(location: str, key_prefix: str, retry_seconds: float = 5.0) -> dict:

@@ -3,7 +3,6 @@ each with their own CSRF token, basket count and viewing history, and a catalogu
 shows on the very next view (apps/storefront/page_cache.py)."""
 
 import json
-import os
 import re
 import uuid
 from decimal import Decimal
@@ -20,7 +19,7 @@ from oscar.core.loading import get_model
 
 from apps.storefront import cache as shop_cache
 from apps.storefront import page_cache
-from tests.helpers import redis_cache_setting
+from tests.helpers import redis_cache_setting, shared_redis_url
 from tests.performance.conftest import Catalogue
 
 ProductRecord = get_model("analytics", "ProductRecord")
@@ -41,8 +40,9 @@ def shop(request, catalogue: Catalogue, settings) -> Catalogue:
 
 
 def use_redis_cache(settings) -> None:
-    """The production cache (django-redis, oscar_shop/settings/base.py) on TEST_REDIS_URL."""
-    location = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
+    """The production cache (django-redis, oscar_shop/settings/base.py) on this test
+    process's database of TEST_REDIS_URL (tests/helpers.py, shared_redis_url)."""
+    location = shared_redis_url()
     settings.CACHES = {"default": redis_cache_setting(location, f"test-{uuid.uuid4().hex}")}
     page_cache.local_pages.clear()
 
