@@ -284,6 +284,9 @@ ORDER_EMAIL_WORKER_POLL_SECONDS = env.float("ORDER_EMAIL_WORKER_POLL_SECONDS", d
 # failed) is sent by mpesa_reconcile; after each failure the pause doubles, up to an hour.
 ORDER_EMAIL_RETRY_SECONDS = env.int("ORDER_EMAIL_RETRY_SECONDS", default=60)
 
+# --- Sessions: Django's database sessions, reading only keys Django makes (oscar_shop/sessions.py)
+SESSION_ENGINE = "oscar_shop.sessions"
+
 # --- Search: the shop's own database (apps/search/engine), no index files ------------------
 
 HAYSTACK_CONNECTIONS = {

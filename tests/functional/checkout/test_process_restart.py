@@ -96,8 +96,9 @@ def test_the_callback_settles_the_order_after_the_web_process_was_killed(shop_en
     shop = start(env, shop_port)
     try:
         shopper = HttpShopper(f"http://127.0.0.1:{shop_port}")
-        catalogue = shopper.get("/catalogue/")
-        product_path = catalogue.select_one(".product_pod a, article a")["href"]
+        # A product that is delivered (the address step included), found by search.
+        found = shopper.get("/search/?q=kettle")
+        product_path = found.select_one(".product_pod a, article a")["href"]
 
         started = time.monotonic()
         waiting_path = shopper.check_out_as_guest(product_path, phone="0708374149")
