@@ -51,9 +51,10 @@ test: install-test browsers
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
-	@# The fuzz tests once more on SQLite, whatever DATABASE_URL the suite ran on (CI:
-	@# PostgreSQL), with half of their examples.
-	DATABASE_URL=sqlite:// SHOP_FUZZ_SHARE=0.5 $(BIN)/pytest -n $(PYTEST_WORKERS) tests/fuzz
+	@# The fuzz tests (with half of their examples) and the search behaviour tests once more
+	@# on SQLite, whatever DATABASE_URL the suite ran on (CI: PostgreSQL): the embedded run
+	@# searches the same way without PostgreSQL's full-text search.
+	DATABASE_URL=sqlite:// SHOP_FUZZ_SHARE=0.5 $(BIN)/pytest -n $(PYTEST_WORKERS) tests/fuzz tests/functional/search
 
 ## bench: gunicorn + PostgreSQL + Redis under wrk, 10,000 products / 100,000 orders (bench/bench.py)
 bench: install
