@@ -94,9 +94,7 @@ class ShopSearchBackend(CachedAnswers, BaseSearchBackend):
         page = ordered[start:end] if end is not None else ordered[start:]
         result_class = kwargs.get("result_class") or SearchResult
         return {
-            "results": [
-                result_class("catalogue", "product", row.pk, row.score) for row in page
-            ],
+            "results": [result_class("catalogue", "product", row.pk, row.score) for row in page],
             "hits": len(ordered),
             "facets": facets,
             "spelling_suggestion": found.corrected if found is not None else None,
@@ -151,11 +149,18 @@ class ShopSearchBackend(CachedAnswers, BaseSearchBackend):
         fields = {
             name: listing.field_counts(rows, _field(name)) for name in kwargs.get("facets") or {}
         }
-        queries = {}
-        for field, query in kwargs.get("query_facets") or ():
-            found = parse_range(query) if _field(field) == "price" else None
-            count = sum(1 for row in rows if found and found.holds(row.price))
-            queries[f"{_field(field)}:{query}"] = count
+        asked = [
+            (f"{_field(field)}:{query}", field, query)
+            for field, query in kwargs.get("query_facets") or ()
+        ]
+        ranges = {
+            key: parse_range(query) for key, field, query in asked if _field(field) == "price"
+        }
+        known = [key for key, r in ranges.items() if r is not None]
+        counts = dict(
+            zip(known, listing.range_counts(rows, [ranges[k] for k in known]), strict=True)
+        )
+        queries = {key: counts.get(key, 0) for key, _field_name, _query in asked}
         return {"fields": fields, "queries": queries, "dates": {}}
 
 

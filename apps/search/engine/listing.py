@@ -7,6 +7,7 @@ is available (in stock, or a type whose stock is not tracked), its type's name, 
 its creation date and title. Rows are read from the catalogue tables as they are now.
 """
 
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +16,7 @@ from decimal import Decimal
 from django.db import connection
 from oscar.core.loading import get_model
 
-from apps.search.engine.text import stems
+from apps.search.engine.text import title_stems
 
 Product = get_model("catalogue", "Product")
 StockRecord = get_model("partner", "StockRecord")
@@ -154,7 +155,7 @@ def score(row: Row, query_stems: list[str]) -> float:
     """How well a row's title answers the query: per word, 3 for a word of the title, 2 for
     the beginning of one, 0.5 when the word found the product elsewhere (its description,
     type, category or attributes); available products and shorter titles a little first."""
-    title = stems(row.title)
+    title = title_stems(row.title)
     total = 0.0
     for wanted in query_stems:
         if wanted in title:
@@ -183,6 +184,18 @@ class Range:
         if value is None:
             return False
         return (self.low is None or value >= self.low) and (self.high is None or value < self.high)
+
+
+def range_counts(rows_: list[Row], ranges: list[Range]) -> list[int]:
+    """How many rows each price range holds: the prices sorted once, each range two
+    bisections."""
+    prices = sorted(row.price for row in rows_ if row.price is not None)
+    counts = []
+    for r in ranges:
+        low = 0 if r.low is None else bisect_left(prices, r.low)
+        high = len(prices) if r.high is None else bisect_left(prices, r.high)
+        counts.append(max(0, high - low))
+    return counts
 
 
 def field_counts(rows_: list[Row], field: str) -> list[tuple]:

@@ -38,11 +38,17 @@ def query_words(query: str) -> list[str]:
     return list(seen)[:MAX_QUERY_WORDS]
 
 
-def stems(text: str) -> set[str]:
-    return {stem(word) for word in words(text)}
+def stems(text: str) -> frozenset[str]:
+    return frozenset(stem(word) for word in words(text))
 
 
-def finds(query_stem: str, text_stems: set[str]) -> bool:
+@lru_cache(maxsize=200_000)
+def title_stems(title: str) -> frozenset[str]:
+    """A title's stems, kept: listings score the same titles search after search."""
+    return stems(title)
+
+
+def finds(query_stem: str, text_stems: frozenset[str] | set[str]) -> bool:
     """Whether a query word's stem finds a text with these stems (prefix of one of them)."""
     return query_stem in text_stems or any(s.startswith(query_stem) for s in text_stems)
 
