@@ -4,10 +4,11 @@ tests/functional/checkout/test_refunds.py)."""
 
 import json
 import threading
+import time
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from oscar.core.loading import get_class
 from oscar.test.factories import UserFactory
 
@@ -15,6 +16,7 @@ from apps.payment.models import MpesaCallback, MpesaRefund
 from apps.payment.mpesa import gateway, services
 from apps.payment.mpesa.audit import BreachKind, books_audit
 from apps.payment.mpesa.services import refunds
+from apps.payment.mpesa.services.common import _record_event as record_event
 
 from .conftest import initiate, paybill_confirmed, success
 
@@ -263,3 +265,59 @@ def test_two_staff_pressing_refund_at_once_send_one(daraja, pending_order):
 
     assert sorted(outcomes) == ["refused", "refused", "refused", "sent"]
     assert MpesaRefund.objects.count() == 1 and len(daraja.refund_calls) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_result_settled_while_the_request_is_recorded_waits_instead_of_deadlocking(
+    daraja, paid, staff
+):
+    """Every writer of a refund locks its payment first, then the refund (``refund_settle``
+    and the recording of Daraja's answer alike). Locked the other way round, a fast result
+    deadlocked with the request's own bookkeeping and was lost (seen in CI)."""
+    if connection.vendor != "postgresql":
+        pytest.fail("Concurrency is tested on PostgreSQL: set DATABASE_URL")
+    EventHandler().handle_order_status_change(paid.order, "Cancelled")
+    made = start(paid, staff, 1250)
+    holding = threading.Event()
+    errors = []
+
+    def record_the_answer():  # what refund_send does once Daraja has answered
+        try:
+            with transaction.atomic():
+                refund = refunds._locked_refund(made.pk)
+                holding.set()
+                time.sleep(0.5)  # the result arrives meanwhile
+                record_event(refund.payment, "refund_accepted", "recorded while a result came")
+        except Exception as exc:  # noqa: BLE001 - the test reports whatever went wrong
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def settle_the_result():
+        try:
+            holding.wait(5)
+            outcome = refunds.RefundOutcome(
+                success=True,
+                result_code="0",
+                result_desc="ok",
+                receipt_number="SKE52PAWR9",
+                amount=Decimal("1250"),
+            )
+            refunds.refund_settle(refund_id=made.pk, outcome=outcome)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=record_the_answer),
+        threading.Thread(target=settle_the_result),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    made.refresh_from_db()
+    assert made.status == Status.COMPLETED

@@ -463,7 +463,7 @@ def refund_send(*, refund: MpesaRefund, secret: str) -> MpesaRefund:
     except ValueError as exc:
         return _refund_not_sent(refund, "invalid", str(exc))
     with transaction.atomic():
-        refund = MpesaRefund.objects.select_for_update().get(pk=refund.pk)
+        refund = _locked_refund(refund.pk)
         refund.conversation_id = accepted.conversation_id[:100]
         refund.originator_conversation_id = (
             refund.originator_conversation_id or accepted.originator_conversation_id[:100] or None
@@ -488,9 +488,19 @@ def refund_send(*, refund: MpesaRefund, secret: str) -> MpesaRefund:
     return refund
 
 
+def _locked_refund(refund_id: int) -> MpesaRefund:
+    """The refund locked for update, its payment locked first: the order every writer of a
+    refund takes (``refund_settle`` too). Locked the other way round, a result arriving while
+    the request's answer was being recorded deadlocked with it (the event recorded on the
+    payment waits for the payment's lock), and the result was lost."""
+    payment_id = MpesaRefund.objects.values_list("payment_id", flat=True).get(pk=refund_id)
+    MpesaPaymentAttempt.objects.select_for_update().get(pk=payment_id)
+    return MpesaRefund.objects.select_for_update().get(pk=refund_id)
+
+
 def _refund_not_sent(refund: MpesaRefund, code: str, message: str) -> MpesaRefund:
     with transaction.atomic():
-        refund = MpesaRefund.objects.select_for_update().get(pk=refund.pk)
+        refund = _locked_refund(refund.pk)
         if refund.status != Status.REQUESTED:
             return refund
         refund.status = Status.FAILED
@@ -509,7 +519,7 @@ def _refund_not_sent(refund: MpesaRefund, code: str, message: str) -> MpesaRefun
 
 def _refund_unconfirmed(refund: MpesaRefund, exc: Exception) -> MpesaRefund:
     with transaction.atomic():
-        refund = MpesaRefund.objects.select_for_update().get(pk=refund.pk)
+        refund = _locked_refund(refund.pk)
         if refund.status == Status.REQUESTED:
             refund.status = Status.UNCONFIRMED
             refund.sent_at = timezone.now()
