@@ -494,8 +494,10 @@ def _locked_refund(refund_id: int) -> MpesaRefund:
     the request's answer was being recorded deadlocked with it (the event recorded on the
     payment waits for the payment's lock), and the result was lost."""
     payment_id = MpesaRefund.objects.values_list("payment_id", flat=True).get(pk=refund_id)
-    MpesaPaymentAttempt.objects.select_for_update().get(pk=payment_id)
-    return MpesaRefund.objects.select_for_update().get(pk=refund_id)
+    payment = MpesaPaymentAttempt.objects.select_for_update().get(pk=payment_id)
+    refund = MpesaRefund.objects.select_for_update().get(pk=refund_id)
+    refund.payment = payment  # the row locked, not read again
+    return refund
 
 
 def _refund_not_sent(refund: MpesaRefund, code: str, message: str) -> MpesaRefund:
@@ -694,9 +696,8 @@ def refund_settle(*, refund_id: int, outcome: RefundOutcome, actor=None) -> str:
     """Apply an outcome to a refund, exactly once: the payment, then the refund, locked
     (the order and its sources too when the money is booked)."""
     with transaction.atomic():
-        payment_id = MpesaRefund.objects.values_list("payment_id", flat=True).get(pk=refund_id)
-        payment = MpesaPaymentAttempt.objects.select_for_update().get(pk=payment_id)
-        refund = MpesaRefund.objects.select_for_update().get(pk=refund_id)
+        refund = _locked_refund(refund_id)
+        payment = refund.payment
         if refund.status == Status.COMPLETED:
             kind = "duplicate" if outcome.success else "ignored"
             _record_event(
